@@ -1,0 +1,1 @@
+//! gitcanary: GitOps sync and canary releases on a service mesh, in one daemon.
