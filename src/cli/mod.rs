@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod crds;
 pub mod localkube;
 
 /// GitOps progressive delivery on a service mesh.
