@@ -1,0 +1,112 @@
+//! Shared fixtures: an in-process localkube with its kubeconfig, and the real `kubectl` pointed at it.
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use localkube::{Config, LocalKube};
+
+pub struct Cluster {
+    pub server: LocalKube,
+    pub dir: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+}
+
+/// Panics with a message naming the missing tool: tests never skip because a tool is absent.
+pub fn require_tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!("`{name}` is not installed or not on PATH; run scripts/install-test-deps.sh (CI does) to install it")
+}
+
+impl Cluster {
+    pub async fn start() -> Cluster {
+        Self::start_with(Config { ready_delay: Duration::from_millis(200), ..Default::default() }).await
+    }
+
+    pub async fn start_with(config: Config) -> Cluster {
+        let server = LocalKube::start(config).await.expect("localkube starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        server.write_kubeconfig(&kubeconfig).expect("kubeconfig written");
+        Cluster { server, dir, kubeconfig }
+    }
+
+    /// Runs the real kubectl against this cluster (asynchronously: the server shares the runtime).
+    pub async fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_stdin(args, None).await
+    }
+
+    pub async fn kubectl_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        use tokio::io::AsyncWriteExt;
+        let bin = require_tool("kubectl");
+        let mut cmd = tokio::process::Command::new(bin);
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path())
+            .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().expect("kubectl runs");
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(input.as_bytes()).await.expect("write stdin");
+            drop(pipe);
+        }
+        child.wait_with_output().await.expect("kubectl finishes")
+    }
+
+    /// kubectl that must succeed; returns stdout.
+    pub async fn ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args).await;
+        assert!(
+            out.status.success(),
+            "kubectl {} failed:\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// kubectl that must fail; returns stderr.
+    pub async fn fails(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args).await;
+        assert!(!out.status.success(), "kubectl {} unexpectedly succeeded: {}", args.join(" "), String::from_utf8_lossy(&out.stdout));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    pub async fn client(&self) -> kube::Client {
+        let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig parses");
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.expect("kube config");
+        kube::Client::try_from(cfg).expect("kube client")
+    }
+}
+
+/// Path of a file under tests/fixtures.
+pub fn fixture(rel: &str) -> String {
+    format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Polls `check` every 50 ms until it returns Some or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

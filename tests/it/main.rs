@@ -1,0 +1,4 @@
+//! Integration tests: one binary, so the crate graph is linked once. Each module is one area.
+
+mod common;
+mod localkube_kubectl;
