@@ -21,20 +21,32 @@ pub fn require_tool(name: &str) -> PathBuf {
             return candidate;
         }
     }
-    panic!("`{name}` is not installed or not on PATH; run scripts/install-test-deps.sh (CI does) to install it")
+    panic!(
+        "`{name}` is not installed or not on PATH; run scripts/install-test-deps.sh (CI does) to install it"
+    )
 }
 
 impl Cluster {
     pub async fn start() -> Cluster {
-        Self::start_with(Config { ready_delay: Duration::from_millis(200), ..Default::default() }).await
+        Self::start_with(Config {
+            ready_delay: Duration::from_millis(200),
+            ..Default::default()
+        })
+        .await
     }
 
     pub async fn start_with(config: Config) -> Cluster {
         let server = LocalKube::start(config).await.expect("localkube starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
-        server.write_kubeconfig(&kubeconfig).expect("kubeconfig written");
-        Cluster { server, dir, kubeconfig }
+        server
+            .write_kubeconfig(&kubeconfig)
+            .expect("kubeconfig written");
+        Cluster {
+            server,
+            dir,
+            kubeconfig,
+        }
     }
 
     /// Runs the real kubectl against this cluster (asynchronously: the server shares the runtime).
@@ -49,7 +61,11 @@ impl Cluster {
         cmd.args(args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("HOME", self.dir.path())
-            .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+            .stdin(if stdin.is_some() {
+                std::process::Stdio::piped()
+            } else {
+                std::process::Stdio::null()
+            })
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
@@ -74,16 +90,35 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// `kubectl apply -f -` with the given YAML; must succeed. (Imperative `kubectl create configmap`
+    /// and friends send protobuf bodies, which localkube does not decode.)
+    pub async fn apply(&self, yaml: &str) -> String {
+        let out = self.kubectl_stdin(&["apply", "-f", "-"], Some(yaml)).await;
+        assert!(
+            out.status.success(),
+            "kubectl apply failed: {}\n{yaml}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// kubectl that must fail; returns stderr.
     pub async fn fails(&self, args: &[&str]) -> String {
         let out = self.kubectl(args).await;
-        assert!(!out.status.success(), "kubectl {} unexpectedly succeeded: {}", args.join(" "), String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "kubectl {} unexpectedly succeeded: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
     pub async fn client(&self) -> kube::Client {
         let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig parses");
-        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.expect("kube config");
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .expect("kube config");
         kube::Client::try_from(cfg).expect("kube client")
     }
 }
@@ -109,4 +144,15 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+pub fn configmap(name: &str, data: &[(&str, &str)]) -> String {
+    let mut y = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    if !data.is_empty() {
+        y.push_str("data:\n");
+        for (k, v) in data {
+            y.push_str(&format!("  {k}: \"{v}\"\n"));
+        }
+    }
+    y
 }

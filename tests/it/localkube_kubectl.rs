@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::common::{Cluster, eventually, fixture};
+use crate::common::{Cluster, configmap, eventually, fixture};
 
 fn seed_dir() -> String {
     fixture("seed")
@@ -10,11 +10,20 @@ fn seed_dir() -> String {
 
 async fn with_crds() -> Cluster {
     let crds = gitcanary::cli::crds::bundled().expect("bundled CRDs parse");
-    Cluster::start_with(localkube::Config { crds, ready_delay: Duration::from_millis(200), ..Default::default() }).await
+    Cluster::start_with(localkube::Config {
+        crds,
+        ready_delay: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await
 }
 
 fn rv_lines(yaml_list: &str) -> Vec<String> {
-    yaml_list.lines().filter(|l| l.trim_start().starts_with("resourceVersion:")).map(str::to_string).collect()
+    yaml_list
+        .lines()
+        .filter(|l| l.trim_start().starts_with("resourceVersion:"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,11 +40,28 @@ async fn seed_manifests_apply_client_side() {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
     // rollout.yaml and rollout-with-analysis.yaml name the same Rollout: created, then configured.
-    assert!(out.contains("rollout.argoproj.io/istio-rollout created"), "{out}");
-    assert!(out.contains("rollout.argoproj.io/istio-rollout configured"), "{out}");
+    assert!(
+        out.contains("rollout.argoproj.io/istio-rollout created"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rollout.argoproj.io/istio-rollout configured"),
+        "{out}"
+    );
     let again = c.ok(&["apply", "-f", &fixture("seed/service.yaml")]).await;
-    assert!(again.contains("service/istio-rollout-canary unchanged"), "{again}");
-    let vs = c.ok(&["get", "virtualservice", "istio-rollout-vsvc", "-o", "jsonpath={.spec.http[0].route[0].weight}"]).await;
+    assert!(
+        again.contains("service/istio-rollout-canary unchanged"),
+        "{again}"
+    );
+    let vs = c
+        .ok(&[
+            "get",
+            "virtualservice",
+            "istio-rollout-vsvc",
+            "-o",
+            "jsonpath={.spec.http[0].route[0].weight}",
+        ])
+        .await;
     assert_eq!(vs, "100");
 }
 
@@ -43,28 +69,80 @@ async fn seed_manifests_apply_client_side() {
 async fn seed_manifests_apply_server_side_twice_changes_nothing() {
     let c = with_crds().await;
     let out = c.ok(&["apply", "--server-side", "-f", &seed_dir()]).await;
-    assert!(out.contains("rollout.argoproj.io/istio-rollout serverside-applied"), "{out}");
-    let before = c.ok(&["get", "rollouts,services,virtualservices,gateways,analysistemplates", "-o", "yaml"]).await;
+    assert!(
+        out.contains("rollout.argoproj.io/istio-rollout serverside-applied"),
+        "{out}"
+    );
+    let before = c
+        .ok(&[
+            "get",
+            "rollouts,services,virtualservices,gateways,analysistemplates",
+            "-o",
+            "yaml",
+        ])
+        .await;
     c.ok(&["apply", "--server-side", "-f", &seed_dir()]).await;
-    let after = c.ok(&["get", "rollouts,services,virtualservices,gateways,analysistemplates", "-o", "yaml"]).await;
-    assert_eq!(rv_lines(&before), rv_lines(&after), "a second server-side apply of unchanged files must not write");
-    assert!(after.contains("manager: kubectl"), "managedFields name kubectl:\n{after}");
+    let after = c
+        .ok(&[
+            "get",
+            "rollouts,services,virtualservices,gateways,analysistemplates",
+            "-o",
+            "yaml",
+        ])
+        .await;
+    assert_eq!(
+        rv_lines(&before),
+        rv_lines(&after),
+        "a second server-side apply of unchanged files must not write"
+    );
+    assert!(
+        after.contains("manager: kubectl"),
+        "managedFields name kubectl:\n{after}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_yaml_label_annotate_patch_replace_delete() {
     let c = Cluster::start().await;
-    c.ok(&["create", "configmap", "cfg", "--from-literal=a=1"]).await;
+    c.apply(&configmap("cfg", &[("a", "1")])).await;
     let yaml = c.ok(&["get", "configmap", "cfg", "-o", "yaml"]).await;
-    assert!(yaml.contains("kind: ConfigMap") && yaml.contains("a: \"1\"") && yaml.contains("uid:"), "{yaml}");
+    assert!(
+        yaml.contains("kind: ConfigMap") && yaml.contains("a: \"1\"") && yaml.contains("uid:"),
+        "{yaml}"
+    );
     c.ok(&["label", "configmap", "cfg", "tier=web"]).await;
     c.ok(&["annotate", "configmap", "cfg", "note=hello"]).await;
-    c.ok(&["patch", "configmap", "cfg", "--type=merge", "-p", r#"{"data":{"b":"2"}}"#]).await;
-    c.ok(&["patch", "configmap", "cfg", "--type=json", "-p", r#"[{"op":"add","path":"/data/c","value":"3"}]"#]).await;
-    c.ok(&["patch", "configmap", "cfg", "--type=strategic", "-p", r#"{"data":{"d":"4"}}"#]).await;
+    c.ok(&[
+        "patch",
+        "configmap",
+        "cfg",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"b":"2"}}"#,
+    ])
+    .await;
+    c.ok(&[
+        "patch",
+        "configmap",
+        "cfg",
+        "--type=json",
+        "-p",
+        r#"[{"op":"add","path":"/data/c","value":"3"}]"#,
+    ])
+    .await;
+    c.ok(&[
+        "patch",
+        "configmap",
+        "cfg",
+        "--type=strategic",
+        "-p",
+        r#"{"data":{"d":"4"}}"#,
+    ])
+    .await;
     let j = c.ok(&["get", "configmap", "cfg", "-o", "jsonpath={.metadata.labels.tier} {.metadata.annotations.note} {.data.b}{.data.c}{.data.d}"]).await;
     assert_eq!(j, "web hello 234");
     // replace with a stale resourceVersion fails with kubectl's conflict message.
+    c.ok(&["label", "configmap", "cfg", "again=yes"]).await;
     let stale = yaml.replace("a: \"1\"", "a: \"9\"");
     let out = c.kubectl_stdin(&["replace", "-f", "-"], Some(&stale)).await;
     let err = String::from_utf8_lossy(&out.stderr);
@@ -79,33 +157,66 @@ async fn get_yaml_label_annotate_patch_replace_delete() {
 async fn api_resources_and_version() {
     let c = with_crds().await;
     let out = c.ok(&["api-resources"]).await;
-    for needle in ["rollouts", "ro ", "argoproj.io/v1alpha1", "virtualservices", "networking.istio.io/v1", "replicasets", "leases"] {
+    for needle in [
+        "rollouts",
+        "ro ",
+        "argoproj.io/v1alpha1",
+        "virtualservices",
+        "networking.istio.io/v1",
+        "replicasets",
+        "leases",
+    ] {
         assert!(out.contains(needle), "api-resources lacks {needle}:\n{out}");
     }
     let v = c.ok(&["version", "-o", "json"]).await;
     assert!(v.contains("\"serverVersion\""), "{v}");
     // The VirtualService is served at v1alpha3, v1beta1 and v1.
     for version in ["v1alpha3", "v1beta1", "v1"] {
-        c.ok(&["get", &format!("virtualservices.{version}.networking.istio.io")]).await;
+        c.ok(&[
+            "get",
+            &format!("virtualservices.{version}.networking.istio.io"),
+        ])
+        .await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_and_wait() {
     let c = Cluster::start().await;
-    c.ok(&["create", "configmap", "w", "--from-literal=a=1"]).await;
+    c.apply(&configmap("w", &[("a", "1")])).await;
     let kubeconfig = c.kubeconfig.clone();
     let watcher = tokio::spawn(async move {
         let mut cmd = tokio::process::Command::new("kubectl");
-        cmd.args(["get", "configmap", "w", "--watch", "-o", "jsonpath={.data.a}{\"\\n\"}", "--request-timeout=5s"])
-            .env("KUBECONFIG", kubeconfig)
-            .kill_on_drop(true);
+        cmd.args([
+            "get",
+            "configmap",
+            "w",
+            "--watch",
+            "-o",
+            "jsonpath={.data.a}{\"\\n\"}",
+            "--request-timeout=5s",
+        ])
+        .env("KUBECONFIG", kubeconfig)
+        .kill_on_drop(true);
         tokio::time::timeout(Duration::from_secs(5), cmd.output()).await
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
-    c.ok(&["patch", "configmap", "w", "--type=merge", "-p", r#"{"data":{"a":"2"}}"#]).await;
+    c.ok(&[
+        "patch",
+        "configmap",
+        "w",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"a":"2"}}"#,
+    ])
+    .await;
     let waited = c
-        .ok(&["wait", "configmap/w", "--for=jsonpath={.data.a}=2", "--timeout=10s"])
+        .ok(&[
+            "wait",
+            "configmap/w",
+            "--for=jsonpath={.data.a}=2",
+            "--timeout=10s",
+        ])
         .await;
     assert!(waited.contains("condition met"), "{waited}");
     let out = watcher.await.expect("watch task");
@@ -119,7 +230,7 @@ async fn watch_and_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_watch_streams_changes() {
     let c = Cluster::start().await;
-    c.ok(&["create", "configmap", "first"]).await;
+    c.apply(&configmap("first", &[])).await;
     let mut cmd = tokio::process::Command::new(crate::common::require_tool("kubectl"));
     cmd.args(["get", "configmaps", "--watch", "-o", "name"])
         .env("KUBECONFIG", &c.kubeconfig)
@@ -128,7 +239,7 @@ async fn kubectl_get_watch_streams_changes() {
     let mut child = cmd.spawn().expect("kubectl watch");
     let stdout = child.stdout.take().expect("stdout");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    c.ok(&["create", "configmap", "second"]).await;
+    c.apply(&configmap("second", &[])).await;
     use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(stdout).lines();
     let mut seen = vec![];
@@ -142,8 +253,14 @@ async fn kubectl_get_watch_streams_changes() {
     })
     .await;
     let _ = child.kill().await;
-    assert!(seen.iter().any(|l| l.contains("configmap/first")), "{seen:?}");
-    assert!(seen.iter().any(|l| l.contains("configmap/second")), "{seen:?}");
+    assert!(
+        seen.iter().any(|l| l.contains("configmap/first")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("configmap/second")),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,20 +276,44 @@ async fn replicasets_become_ready_pods_and_broken_images_wait() {
             "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: app\n        image: {image}\n"
         )
     };
-    c.kubectl_stdin(&["apply", "-f", "-"], Some(&rs("good", "demo:blue", 3))).await;
-    c.kubectl_stdin(&["apply", "-f", "-"], Some(&rs("bad", "demo:broken", 1))).await;
-    let waited = c.ok(&["wait", "rs/good", "--for=jsonpath={.status.readyReplicas}=3", "--timeout=10s"]).await;
+    c.kubectl_stdin(&["apply", "-f", "-"], Some(&rs("good", "demo:blue", 3)))
+        .await;
+    c.kubectl_stdin(&["apply", "-f", "-"], Some(&rs("bad", "demo:broken", 1)))
+        .await;
+    let waited = c
+        .ok(&[
+            "wait",
+            "rs/good",
+            "--for=jsonpath={.status.readyReplicas}=3",
+            "--timeout=10s",
+        ])
+        .await;
     assert!(waited.contains("condition met"));
     let pods = c.ok(&["get", "pods", "-l", "app=good", "-o", "name"]).await;
     assert_eq!(pods.lines().count(), 3, "{pods}");
-    let reason = eventually(Duration::from_secs(5), "broken pod waiting reason", || async {
-        let r = c.ok(&["get", "pods", "-l", "app=bad", "-o", "jsonpath={.items[0].status.containerStatuses[0].state.waiting.reason}"]).await;
-        (!r.is_empty()).then_some(r)
-    })
+    let reason = eventually(
+        Duration::from_secs(5),
+        "broken pod waiting reason",
+        || async {
+            let r = c
+                .ok(&[
+                    "get",
+                    "pods",
+                    "-l",
+                    "app=bad",
+                    "-o",
+                    "jsonpath={.items[0].status.containerStatuses[0].state.waiting.reason}",
+                ])
+                .await;
+            (!r.is_empty()).then_some(r)
+        },
+    )
     .await;
     assert_eq!(reason, "ImagePullBackOff");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let ready = c.ok(&["get", "rs", "bad", "-o", "jsonpath={.status.readyReplicas}"]).await;
+    let ready = c
+        .ok(&["get", "rs", "bad", "-o", "jsonpath={.status.readyReplicas}"])
+        .await;
     assert_eq!(ready, "", "a broken image never becomes ready");
     // Scale down, then delete the ReplicaSet: its pods are garbage-collected.
     c.ok(&["scale", "rs/good", "--replicas=1"]).await;
@@ -182,10 +323,14 @@ async fn replicasets_become_ready_pods_and_broken_images_wait() {
     })
     .await;
     c.ok(&["delete", "rs", "good"]).await;
-    eventually(Duration::from_secs(5), "pods of a deleted ReplicaSet to go", || async {
-        let p = c.ok(&["get", "pods", "-l", "app=good", "-o", "name"]).await;
-        p.trim().is_empty().then_some(())
-    })
+    eventually(
+        Duration::from_secs(5),
+        "pods of a deleted ReplicaSet to go",
+        || async {
+            let p = c.ok(&["get", "pods", "-l", "app=good", "-o", "name"]).await;
+            p.trim().is_empty().then_some(())
+        },
+    )
     .await;
 }
 

@@ -29,6 +29,11 @@ impl PatchType {
 
 /// Parses a request body that may be JSON or YAML (kubectl and apply patches send either).
 pub fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+    if body.starts_with(b"k8s\0") {
+        return Err(ApiError::unsupported_media_type(
+            "application/vnd.kubernetes.protobuf (localkube accepts JSON and YAML bodies only)",
+        ));
+    }
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         return Ok(v);
     }
