@@ -24,8 +24,6 @@ pub struct FaultRule {
     pub times: Option<u64>,
     /// Apply to every n-th matching request only (1 = all).
     pub every: Option<u64>,
-    #[serde(skip)]
-    seen: u64,
 }
 
 /// What a matching rule asks the handler to do.
@@ -38,7 +36,8 @@ pub struct FaultAction {
 
 #[derive(Debug, Default)]
 pub struct Faults {
-    rules: Mutex<Vec<FaultRule>>,
+    /// Each rule with the number of matching requests seen so far.
+    rules: Mutex<Vec<(FaultRule, u64)>>,
 }
 
 impl Faults {
@@ -46,7 +45,7 @@ impl Faults {
         self.rules
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(rule);
+            .push((rule, 0));
     }
 
     pub fn clear(&self) {
@@ -54,22 +53,27 @@ impl Faults {
     }
 
     pub fn list(&self) -> Vec<FaultRule> {
-        self.rules.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.rules
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect()
     }
 
     /// The combined action of all rules matching this request (and counts the request against them).
     pub fn check(&self, verb: &str, resource: &str, namespace: &str) -> FaultAction {
         let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
         let mut action = FaultAction::default();
-        for rule in rules.iter_mut() {
+        for (rule, seen) in rules.iter_mut() {
             let matches = rule.verb.as_deref().is_none_or(|v| v == verb)
                 && rule.resource.as_deref().is_none_or(|r| r == resource)
                 && rule.namespace.as_deref().is_none_or(|n| n == namespace);
             if !matches || rule.times == Some(0) {
                 continue;
             }
-            rule.seen += 1;
-            if rule.seen % rule.every.unwrap_or(1).max(1) != 0 {
+            *seen += 1;
+            if *seen % rule.every.unwrap_or(1).max(1) != 0 {
                 continue;
             }
             if let Some(t) = rule.times.as_mut() {
@@ -81,7 +85,7 @@ impl Faults {
                 .or(rule.latency_ms.map(Duration::from_millis));
             action.drop_watch_after = action.drop_watch_after.or(rule.drop_watch_after);
         }
-        rules.retain(|r| r.times != Some(0));
+        rules.retain(|(r, _)| r.times != Some(0));
         action
     }
 }
