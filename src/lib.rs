@@ -5,3 +5,5 @@
 
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
+/// Sync: snapshot → cluster with server-side apply, pruning and drift repair.
+pub mod sync;
