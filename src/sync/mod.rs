@@ -5,3 +5,4 @@
 pub mod normalize;
 pub mod order;
 pub mod ownership;
+pub mod plan;
