@@ -1,0 +1,162 @@
+//! What the cluster holds of the objects a source applied: one watch per kind, filtered by the source
+//! label. It answers "what is live" without a request per object, and reports changes made by others
+//! so drift is repaired within a second.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::watcher;
+use serde_json::Value;
+use tokio::sync::{Notify, watch};
+
+use super::kinds::Kind;
+use super::plan::SOURCE_LABEL;
+
+/// Identity without version: (group, kind, namespace, name).
+pub type Id = (String, String, Option<String>, String);
+
+#[derive(Default)]
+struct Shared {
+    objects: RwLock<BTreeMap<Id, Value>>,
+    /// resourceVersions this process wrote itself; their watch events are not drift.
+    own_writes: Mutex<HashSet<String>>,
+}
+
+pub struct LiveCache {
+    client: kube::Client,
+    source: String,
+    shared: Arc<Shared>,
+    /// Fired when an object changes for a reason other than our own write.
+    pub drift: Arc<Notify>,
+    watching: Mutex<HashMap<(String, String), watch::Receiver<bool>>>,
+}
+
+fn id_of(group: &str, kind: &str, obj: &Value) -> Option<Id> {
+    let name = obj.pointer("/metadata/name")?.as_str()?.to_string();
+    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+    Some((group.to_string(), kind.to_string(), ns, name))
+}
+
+impl LiveCache {
+    pub fn new(client: kube::Client, source: &str) -> Self {
+        LiveCache {
+            client,
+            source: source.to_string(),
+            shared: Arc::new(Shared::default()),
+            drift: Arc::new(Notify::new()),
+            watching: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts watching a kind (once) and waits until its initial list is in.
+    pub async fn ensure(&self, kind: &Kind) {
+        let key = (kind.resource.group.clone(), kind.resource.kind.clone());
+        let mut ready = {
+            let mut w = self.watching.lock().unwrap_or_else(|p| p.into_inner());
+            match w.get(&key) {
+                Some(rx) => rx.clone(),
+                None => {
+                    let rx = self.spawn_watch(kind);
+                    w.insert(key, rx.clone());
+                    rx
+                }
+            }
+        };
+        let _ = ready.wait_for(|r| *r).await;
+    }
+
+    fn spawn_watch(&self, kind: &Kind) -> watch::Receiver<bool> {
+        let (tx, rx) = watch::channel(false);
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
+        let cfg = watcher::Config::default().labels(&format!("{SOURCE_LABEL}={}", self.source));
+        let shared = self.shared.clone();
+        let drift = self.drift.clone();
+        let group = kind.resource.group.clone();
+        let kname = kind.resource.kind.clone();
+        tokio::spawn(async move {
+            let mut stream = watcher(api, cfg).boxed();
+            let mut fresh: BTreeMap<Id, Value> = BTreeMap::new();
+            while let Some(ev) = stream.next().await {
+                let ev = match ev {
+                    Ok(ev) => ev,
+                    Err(e) => {
+                        tracing::debug!(kind = %kname, error = %e, "watch error; the watcher retries");
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        continue;
+                    }
+                };
+                match ev {
+                    watcher::Event::Init => fresh.clear(),
+                    watcher::Event::InitApply(o) => {
+                        if let Ok(v) = serde_json::to_value(&o)
+                            && let Some(id) = id_of(&group, &kname, &v)
+                        {
+                            fresh.insert(id, v);
+                        }
+                    }
+                    watcher::Event::InitDone => {
+                        let mut objs = shared.objects.write().unwrap_or_else(|p| p.into_inner());
+                        objs.retain(|id, _| id.0 != group || id.1 != kname);
+                        objs.append(&mut fresh);
+                        drop(objs);
+                        let _ = tx.send(true);
+                        drift.notify_one();
+                    }
+                    watcher::Event::Apply(o) | watcher::Event::Delete(o) => {
+                        let deleted = o.metadata.deletion_timestamp.is_some();
+                        let rv = o.metadata.resource_version.clone().unwrap_or_default();
+                        let Ok(v) = serde_json::to_value(&o) else { continue };
+                        let Some(id) = id_of(&group, &kname, &v) else { continue };
+                        let is_delete = matches!(ev_kind(&v), Some(true)) || deleted;
+                        {
+                            let mut objs = shared.objects.write().unwrap_or_else(|p| p.into_inner());
+                            if is_delete { objs.remove(&id) } else { objs.insert(id, v) };
+                        }
+                        let ours = shared.own_writes.lock().unwrap_or_else(|p| p.into_inner()).remove(&rv);
+                        if !ours {
+                            drift.notify_one();
+                        }
+                    }
+                }
+            }
+        });
+        rx
+    }
+
+    /// Records a resourceVersion produced by our own write so its watch event is not taken for drift.
+    pub fn own_write(&self, rv: Option<String>) {
+        if let Some(rv) = rv {
+            let mut w = self.shared.own_writes.lock().unwrap_or_else(|p| p.into_inner());
+            if w.len() > 100_000 {
+                w.clear();
+            }
+            w.insert(rv);
+        }
+    }
+
+    pub fn get(&self, id: &Id) -> Option<Value> {
+        self.shared.objects.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// A copy of every live object with these ids.
+    pub fn snapshot(&self, ids: impl IntoIterator<Item = Id>) -> BTreeMap<Id, Value> {
+        let objs = self.shared.objects.read().unwrap_or_else(|p| p.into_inner());
+        ids.into_iter().filter_map(|id| objs.get(&id).map(|v| (id, v.clone()))).collect()
+    }
+
+    /// Replaces one cached object after a direct read (the watch will confirm it).
+    pub fn put(&self, id: Id, value: Option<Value>) {
+        let mut objs = self.shared.objects.write().unwrap_or_else(|p| p.into_inner());
+        match value {
+            Some(v) => objs.insert(id, v),
+            None => objs.remove(&id),
+        };
+    }
+}
+
+/// Watch deletions arrive as the last state of the object; kube's watcher gives them as `Delete`.
+fn ev_kind(_v: &Value) -> Option<bool> {
+    None
+}
