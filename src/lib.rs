@@ -5,3 +5,6 @@
 
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
+
+/// Argo Rollouts' API types (Rollout, AnalysisTemplate, AnalysisRun), their CRDs and validation.
+pub mod api;
