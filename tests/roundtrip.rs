@@ -297,3 +297,21 @@ fn argo_empty_analysis_phases_read_as_absent() {
         Some(AnalysisPhase::Running)
     );
 }
+
+#[test]
+fn yaml_nulls_read_as_empty_like_go() {
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec:\n  paused:\n  strategy:\n    canary:\n      steps:\n      trafficRouting:\n        istio:\n          virtualService:\n            name: vs\n            routes:\n";
+    let rollout: Rollout = serde_yaml::from_str(text).expect("nulls are accepted");
+    assert!(!rollout.spec.paused);
+    assert!(rollout.steps().is_empty());
+    let istio = rollout
+        .canary()
+        .and_then(|c| c.traffic_routing.as_ref())
+        .and_then(|t| t.istio.as_ref());
+    assert_eq!(
+        istio
+            .and_then(|i| i.virtual_service.as_ref())
+            .map(|v| v.routes.len()),
+        Some(0)
+    );
+}

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::AnalysisRunStatus;
-use super::schema::{is_false, preserve_unknown_object};
+use super::schema::{is_false, null_as_default, preserve_unknown_object};
 
 /// Metrics and arguments shared by AnalysisTemplates and ClusterAnalysisTemplates.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -32,19 +32,39 @@ use super::schema::{is_false, preserve_unknown_object};
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisTemplateSpec {
     /// What to measure and how to judge it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub metrics: Vec<Metric>,
     /// Arguments the metrics refer to as `{{args.NAME}}`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub args: Vec<Argument>,
     /// Metrics (by name regex) that are measured but cannot fail a run.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub dry_run: Vec<DryRun>,
     /// How many measurements to keep per metric (by name regex).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub measurement_retention: Vec<MeasurementRetention>,
     /// Other templates whose metrics and arguments are included.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub templates: Vec<AnalysisTemplateRef>,
 }
 
@@ -112,19 +132,39 @@ impl DerefMut for ClusterAnalysisTemplateSpec {
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisRunSpec {
     /// The templates' metrics with arguments not yet substituted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub metrics: Vec<Metric>,
     /// Resolved argument values (secrets stay references, resolved at measurement time).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub args: Vec<Argument>,
     /// Stop measuring; set when the Rollout no longer needs the verdict.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub terminate: bool,
     /// Metrics (by name regex) that are measured but cannot fail the run.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub dry_run: Vec<DryRun>,
     /// How many measurements to keep per metric (by name regex).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub measurement_retention: Vec<MeasurementRetention>,
     /// When to delete the run once it is finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,7 +240,11 @@ pub struct AnalysisTemplateRef {
     /// Name of the template.
     pub template_name: String,
     /// Look the name up among ClusterAnalysisTemplates.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub cluster_scope: bool,
 }
 
@@ -323,10 +367,18 @@ pub struct PrometheusMetric {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Skip TLS certificate verification.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub insecure: bool,
     /// Extra HTTP headers, e.g. for a multi-tenant proxy.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub headers: Vec<WebMetricHeader>,
     /// Credentials for the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -387,7 +439,11 @@ pub struct OAuth2Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// Requested scopes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub scopes: Vec<String>,
 }
 

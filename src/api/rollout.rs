@@ -9,7 +9,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::{is_false, preserve_unknown_object};
+use super::schema::{is_false, null_as_default, preserve_unknown_object};
 use super::{CanaryStep, RolloutAnalysis, RolloutStatus, RolloutTrafficRouting};
 
 /// Desired state of a Rollout: a Deployment-like workload plus the canary recipe for changing it.
@@ -82,13 +82,21 @@ pub struct RolloutSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision_history_limit: Option<i32>,
     /// Manual pause: no scaling and no step advances while true.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub paused: bool,
     /// Seconds without progress before the Rollout is marked ProgressDeadlineExceeded (default 600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress_deadline_seconds: Option<i32>,
     /// Abort the update when the progress deadline is exceeded, instead of only reporting it.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub progress_deadline_abort: bool,
     /// Pods created before this time are restarted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,7 +162,11 @@ pub struct CanaryStrategy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stable_service: Option<String>,
     /// The release recipe, executed in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub steps: Vec<CanaryStep>,
     /// Where traffic weights are applied; without it the split follows replica counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -179,7 +191,11 @@ pub struct CanaryStrategy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abort_scale_down_delay_seconds: Option<i32>,
     /// Shrink the stable ReplicaSet as traffic leaves it, trading instant aborts for fewer pods.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub dynamic_stable_scale: bool,
     /// Lower bound for a non-empty canary or stable ReplicaSet, for availability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,10 +226,18 @@ pub struct CanaryStrategy {
 #[serde(rename_all = "camelCase")]
 pub struct PodTemplateMetadata {
     /// Extra pod labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub labels: BTreeMap<String, String>,
     /// Extra pod annotations.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub annotations: BTreeMap<String, String>,
 }
 

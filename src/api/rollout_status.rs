@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::AnalysisPhase;
-use super::schema::{empty_as_none, is_false, is_zero};
+use super::schema::{empty_as_none, is_false, is_zero, null_as_default};
 
 /// Observed state of a Rollout.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -35,37 +35,77 @@ pub struct RolloutStatus {
     #[serde(default, rename = "stableRS", skip_serializing_if = "Option::is_none")]
     pub stable_rs: Option<String>,
     /// Canary-specific state: traffic weights and running analyses.
-    #[serde(default, skip_serializing_if = "CanaryStatus::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "CanaryStatus::is_empty"
+    )]
     pub canary: CanaryStatus,
     /// Why the controller paused; cleared by a promotion.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub pause_conditions: Vec<PauseCondition>,
     /// The controller added a pause condition; with no conditions left it means "promoted, not yet acted on".
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub controller_pause: bool,
     /// The update is aborted: traffic and replicas go back to stable until a retry.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub abort: bool,
     /// When the abort was first acted on; a retry after it needs new AnalysisRuns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aborted_at: Option<Time>,
     /// One-shot request to skip the remaining steps; reset once promoted.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub promote_full: bool,
     /// Kubernetes-style conditions (Progressing, Available, Paused, Healthy, Completed, InvalidSpec, …).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub conditions: Vec<RolloutCondition>,
     /// Pods of all revisions.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_zero"
+    )]
     pub replicas: i32,
     /// Pods of the desired revision.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_zero"
+    )]
     pub updated_replicas: i32,
     /// Ready pods of all revisions.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_zero"
+    )]
     pub ready_replicas: i32,
     /// Available pods of all revisions.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_zero"
+    )]
     pub available_replicas: i32,
     /// Pods receiving traffic, for an HorizontalPodAutoscaler.
     #[serde(default, rename = "HPAReplicas", skip_serializing_if = "is_zero")]
@@ -124,7 +164,11 @@ pub struct TrafficWeights {
     /// The stable share: 100 minus the canary and additional shares.
     pub stable: WeightDestination,
     /// Other destinations with weight (Argo's experiments).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub additional: Vec<WeightDestination>,
     /// Whether the provider confirmed the weights; Istio never does, so absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,7 +269,11 @@ pub struct GitcanaryStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_pod_hash: Option<String>,
     /// Approvals already acted on for this canary, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub approvals: Vec<Approval>,
 }
 

@@ -108,3 +108,13 @@ fn reflow(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n\n")
 }
+
+/// An explicit `null` (e.g. `routes:` with nothing after it in YAML) means the empty value, as in
+/// Go; the API server prunes such nulls, but manifests read straight from Git still carry them.
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}

@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::{is_false, preserve_unknown_object};
+use super::schema::{is_false, null_as_default, preserve_unknown_object};
 use super::{DryRun, FieldRef, MeasurementRetention};
 
 /// One step of `spec.strategy.canary.steps`. Exactly one field should be set; several, none, or an
@@ -68,7 +68,11 @@ pub struct SetCanaryScale {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     /// Go back to sizing the canary by its traffic weight.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub match_traffic_weight: bool,
 }
 
@@ -77,16 +81,32 @@ pub struct SetCanaryScale {
 #[serde(rename_all = "camelCase")]
 pub struct RolloutAnalysis {
     /// Templates whose metrics are combined into one AnalysisRun.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub templates: Vec<RolloutAnalysisTemplate>,
     /// Values for the templates' arguments; they override the templates' own values.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub args: Vec<AnalysisRunArgument>,
     /// Metrics (by name regex) that are measured but cannot fail the run.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub dry_run: Vec<DryRun>,
     /// How many measurements to keep per metric (by name regex).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub measurement_retention: Vec<MeasurementRetention>,
     /// Labels and annotations put on the AnalysisRun, so it can be found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,7 +120,11 @@ pub struct RolloutAnalysisTemplate {
     /// Name of the template.
     pub template_name: String,
     /// Look the name up among ClusterAnalysisTemplates.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub cluster_scope: bool,
 }
 
@@ -135,10 +159,18 @@ pub struct ArgumentValueFrom {
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisRunMetadata {
     /// Extra labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub labels: BTreeMap<String, String>,
     /// Extra annotations.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub annotations: BTreeMap<String, String>,
 }
 

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::{preserve_unknown_list, preserve_unknown_object};
+use super::schema::{null_as_default, preserve_unknown_list, preserve_unknown_object};
 
 /// Traffic routing providers; gitcanary implements `istio` only.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -63,7 +63,11 @@ pub struct IstioTrafficRouting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_service: Option<IstioVirtualService>,
     /// Several VirtualServices rewritten together (e.g. one per gateway).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub virtual_services: Vec<IstioVirtualService>,
     /// Split by subsets of one host instead of by two Services: the subsets' pod hash labels are set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,13 +81,25 @@ pub struct IstioVirtualService {
     /// `name`, or `name.namespace` for a VirtualService in another namespace.
     pub name: String,
     /// Names of the HTTP routes to rewrite; may be omitted when the VirtualService has one HTTP route.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub routes: Vec<String>,
     /// TLS routes to rewrite, picked by port and SNI hosts.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tls_routes: Vec<TlsRoute>,
     /// TCP routes to rewrite, picked by port.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tcp_routes: Vec<TcpRoute>,
 }
 
@@ -95,7 +111,11 @@ pub struct TlsRoute {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i64>,
     /// SNI hosts of the route's match, compared as a set.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub sni_hosts: Vec<String>,
 }
 
@@ -119,7 +139,11 @@ pub struct IstioDestinationRule {
     /// Subset pointed at the stable pods.
     pub stable_subset_name: String,
     /// Other subsets that keep their weight and labels (e.g. a baseline the user manages).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub additional_subset_names: Vec<String>,
 }
 
