@@ -15,6 +15,7 @@ mod rollout_status;
 mod schema;
 mod step;
 mod traffic;
+pub mod validate;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
