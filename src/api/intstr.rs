@@ -54,6 +54,16 @@ pub fn resolve_int_or_percent(
     Ok(i32::try_from(resolved).unwrap_or(i32::MAX))
 }
 
+/// A `maxSurge` / `maxUnavailable` of a Rollout that cannot be resolved, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("spec.strategy.canary.{field}: {source}")]
+pub struct FencepostError {
+    /// `maxSurge` or `maxUnavailable`.
+    pub field: &'static str,
+    /// What is wrong with its value.
+    pub source: IntOrPercentError,
+}
+
 /// Resolved `maxSurge` and `maxUnavailable` for a given replica count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fenceposts {
@@ -70,11 +80,21 @@ pub fn resolve_fenceposts(
     max_surge: Option<&IntOrString>,
     max_unavailable: Option<&IntOrString>,
     replicas: i32,
-) -> Result<Fenceposts, IntOrPercentError> {
+) -> Result<Fenceposts, FencepostError> {
     let default = IntOrString::String(DEFAULT_SURGE_OR_UNAVAILABLE.to_owned());
-    let surge = resolve_int_or_percent(max_surge.unwrap_or(&default), replicas, true)?;
+    let surge = resolve_int_or_percent(max_surge.unwrap_or(&default), replicas, true).map_err(
+        |source| FencepostError {
+            field: "maxSurge",
+            source,
+        },
+    )?;
     let mut unavailable =
-        resolve_int_or_percent(max_unavailable.unwrap_or(&default), replicas, false)?;
+        resolve_int_or_percent(max_unavailable.unwrap_or(&default), replicas, false).map_err(
+            |source| FencepostError {
+                field: "maxUnavailable",
+                source,
+            },
+        )?;
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }
@@ -91,7 +111,7 @@ pub fn resolve_fenceposts(
 
 impl CanaryStrategy {
     /// This strategy's resolved `maxSurge` / `maxUnavailable` for `replicas` pods.
-    pub fn fenceposts(&self, replicas: i32) -> Result<Fenceposts, IntOrPercentError> {
+    pub fn fenceposts(&self, replicas: i32) -> Result<Fenceposts, FencepostError> {
         resolve_fenceposts(
             self.max_surge.as_ref(),
             self.max_unavailable.as_ref(),
@@ -153,6 +173,15 @@ mod tests {
             Err(IntOrPercentError::Negative {
                 value: "-5%".into()
             })
+        );
+    }
+
+    #[test]
+    fn fencepost_errors_name_the_field() {
+        let err = resolve_fenceposts(None, Some(&text("half")), 4).expect_err("not a number");
+        assert_eq!(
+            err.to_string(),
+            "spec.strategy.canary.maxUnavailable: \"half\" is neither an integer nor a percentage"
         );
     }
 

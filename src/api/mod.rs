@@ -3,7 +3,8 @@
 //!
 //! The field names are Argo's so that existing manifests, `kubectl` habits and dashboards keep working;
 //! the few fields gitcanary adds live under `status.gitcanary`. Argo features gitcanary does not
-//! implement are still accepted and stored (as schemaless objects) so that [`validate::validate_rollout`]
+//! implement are still accepted and stored (as schemaless objects) so that
+//! [`validate_rollout`](crate::api::validate::validate_rollout)
 //! can name them instead of the API server silently pruning them.
 
 mod analysis;

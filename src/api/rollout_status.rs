@@ -119,7 +119,7 @@ pub struct RolloutStatus {
     /// The `spec.restartAt` last honoured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restarted_at: Option<Time>,
-    /// gitcanary's own bookkeeping of Git approvals; see [`GitcanaryStatus`].
+    /// gitcanary's own: the commit behind the current canary and the Git approvals already used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gitcanary: Option<GitcanaryStatus>,
 }
