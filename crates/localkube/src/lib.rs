@@ -1,1 +1,5 @@
 //! A Kubernetes-API-compatible server for tests and demos.
+
+pub mod fieldset;
+pub mod strategic;
+pub mod typeinfo;
