@@ -429,7 +429,6 @@ impl FieldSet {
 
     /// Make named (struct) fields that have owned children members too, so
     /// pruning can remove a whole struct nobody owns anything in.
-    #[allow(dead_code)] // used by server-side apply, added next
     pub(crate) fn ensure_named_fields_are_members(&self, node: &Node) -> FieldSet {
         let mut out = FieldSet {
             members: self.members.clone(),
