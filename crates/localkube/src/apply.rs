@@ -1791,6 +1791,48 @@ mod tests {
         assert_eq!(names, ["app", "log"]);
     }
 
+    #[test]
+    fn finalizers_are_a_set_shared_between_appliers() {
+        let ti = TypeInfo::builtin("", "ConfigMap");
+        let cfg = |fins: Value| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "finalizers": fins}})
+        };
+        let c = |m: &'static str, now: &'static str| ApplyCtx {
+            api_version: "v1",
+            ..actx(m, false, &ti, now)
+        };
+        let live = stored(server_side_apply(None, &cfg(json!(["a.io/x"])), &c("a", T0)).unwrap());
+        let live = server_side_apply(Some(&live), &cfg(json!(["b.io/y"])), &c("b", T1)).unwrap();
+        assert_eq!(live["metadata"]["finalizers"], json!(["a.io/x", "b.io/y"]));
+        assert_eq!(
+            fields(&live, "b"),
+            r#"{"f:metadata":{"f:finalizers":{"v:\"b.io/y\"":{}}}}"#
+        );
+        let mut none = cfg(json!([]));
+        none["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("finalizers");
+        let out = server_side_apply(Some(&live), &none, &c("a", T2)).unwrap();
+        assert_eq!(out["metadata"]["finalizers"], json!(["b.io/y"]));
+        assert!(entry(&out, "a").is_none(), "a owns nothing any more");
+    }
+
+    #[test]
+    fn atomic_list_no_longer_applied_is_removed() {
+        let ti = vs_types();
+        let live = stored(
+            server_side_apply(None, &vs(100, 0), &vctx("gitcanary", false, &ti, T0)).unwrap(),
+        );
+        let mut no_http = vs(100, 0);
+        no_http["spec"].as_object_mut().unwrap().remove("http");
+        let out =
+            server_side_apply(Some(&live), &no_http, &vctx("gitcanary", false, &ti, T1)).unwrap();
+        assert!(out["spec"].get("http").is_none());
+        assert_eq!(out["spec"]["hosts"], json!(["web"]));
+    }
+
     // -----------------------------------------------------------------------
     // The product's cases.
 

@@ -702,6 +702,49 @@ mod tests {
     }
 
     #[test]
+    fn keyed_lists_of_the_builtin_table() {
+        // (field path under the object, original list, patch list, merged list)
+        let cases = vec![
+            (
+                vec!["spec", "volumes"],
+                json!([{"name": "a", "emptyDir": {}}]),
+                json!([{"name": "a", "configMap": {"name": "c"}}]),
+                json!([{"name": "a", "emptyDir": {}, "configMap": {"name": "c"}}]),
+            ),
+            (
+                vec!["spec", "imagePullSecrets"],
+                json!([{"name": "r1"}]),
+                json!([{"name": "r2"}]),
+                json!([{"name": "r2"}, {"name": "r1"}]),
+            ),
+            (
+                vec!["spec", "hostAliases"],
+                json!([{"ip": "10.0.0.1", "hostnames": ["a"]}]),
+                json!([{"ip": "10.0.0.1", "hostnames": ["b"]}]),
+                json!([{"ip": "10.0.0.1", "hostnames": ["b"]}]),
+            ),
+            (
+                vec!["status", "conditions"],
+                json!([{"type": "Ready", "status": "False"}, {"type": "Initialized", "status": "True"}]),
+                json!([{"type": "Ready", "status": "True"}]),
+                json!([{"type": "Ready", "status": "True"}, {"type": "Initialized", "status": "True"}]),
+            ),
+            (
+                vec!["metadata", "ownerReferences"],
+                json!([{"uid": "1", "name": "rs-a"}]),
+                json!([{"uid": "2", "name": "rs-b"}, {"uid": "1", "$patch": "delete"}]),
+                json!([{"uid": "2", "name": "rs-b"}]),
+            ),
+        ];
+        for (path, orig, patch, want) in cases {
+            let wrap = |v: Value| path.iter().rev().fold(v, |acc, k| json!({ (*k): acc }));
+            let out = smp(wrap(orig), wrap(patch));
+            let got = path.iter().fold(&out, |v, k| &v[*k]);
+            assert_eq!(*got, want, "{path:?}");
+        }
+    }
+
+    #[test]
     fn errors_say_what_is_wrong() {
         let orig = json!({"spec": {"containers": [{"name": "a"}]}});
         let cases = vec![
