@@ -254,7 +254,8 @@ pub fn resource_type(crd: &Value) -> Option<ResourceType> {
         .get(&storage)
         .or_else(|| schemas.values().next())
         .map(TypeInfo::from_openapi_v3)
-        .unwrap_or_else(TypeInfo::schemaless);
+        .unwrap_or_else(TypeInfo::schemaless)
+        .with_status_subresource(status_sub);
     Some(ResourceType {
         group,
         versions,

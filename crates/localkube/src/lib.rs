@@ -8,6 +8,7 @@ pub mod crd;
 pub mod discovery;
 pub mod error;
 pub mod faults;
+pub mod fieldset;
 pub mod field_error;
 pub mod http;
 pub mod meta;

@@ -619,15 +619,19 @@ fn check_apply_identity(
     Ok(())
 }
 
-fn apply_conflict(rt: &ResourceType, name: &str, c: apply::ApplyConflicts) -> ApiError {
-    let causes = c
-        .conflicts
-        .iter()
-        .map(|(manager, field)| {
-            json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{manager}\""), "field": field})
-        })
-        .collect();
-    ApiError::apply_conflict(rt, name, c.to_string(), causes)
+fn apply_conflict(rt: &ResourceType, name: &str, e: apply::ApplyError) -> ApiError {
+    match e {
+        apply::ApplyError::Conflicts(c) => {
+            let causes = c
+                .causes()
+                .into_iter()
+                .map(|cause| json!({"reason": cause.reason, "message": cause.message, "field": cause.field}))
+                .collect();
+            ApiError::apply_conflict(rt, name, c.message(), causes)
+        }
+        apply::ApplyError::BadRequest(m) => ApiError::bad_request(m),
+        apply::ApplyError::Invalid(m) => ApiError::internal(format!("failed to create typed patch object ({}): {m}", rt.qualified_kind())),
+    }
 }
 
 pub fn random_suffix(n: usize) -> String {
