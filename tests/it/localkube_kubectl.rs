@@ -65,39 +65,57 @@ async fn seed_manifests_apply_client_side() {
     assert_eq!(vs, "100");
 }
 
+/// The seed's second state: everything but `rollout.yaml`, which names the same Rollout as
+/// `rollout-with-analysis.yaml` (applying both would legitimately rewrite it twice).
+fn seed_second_state() -> Vec<String> {
+    [
+        "service.yaml",
+        "istio-rollout-gateway.yaml",
+        "istio-rollout-vsvc.yaml",
+        "istio-success-rate.yaml",
+        "rollout-with-analysis.yaml",
+    ]
+    .iter()
+    .map(|f| fixture(&format!("seed/{f}")))
+    .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_manifests_apply_server_side_twice_changes_nothing() {
     let c = with_crds().await;
-    let out = c.ok(&["apply", "--server-side", "-f", &seed_dir()]).await;
+    let files = seed_second_state();
+    let mut args = vec!["apply", "--server-side"];
+    args.extend(files.iter().flat_map(|f| ["-f", f.as_str()]));
+    let out = c.ok(&args).await;
     assert!(
         out.contains("rollout.argoproj.io/istio-rollout serverside-applied"),
         "{out}"
     );
-    let before = c
-        .ok(&[
-            "get",
-            "rollouts,services,virtualservices,gateways,analysistemplates",
-            "-o",
-            "yaml",
-        ])
-        .await;
-    c.ok(&["apply", "--server-side", "-f", &seed_dir()]).await;
-    let after = c
-        .ok(&[
-            "get",
-            "rollouts,services,virtualservices,gateways,analysistemplates",
-            "-o",
-            "yaml",
-        ])
-        .await;
+    let kinds = "rollouts,services,virtualservices,gateways,analysistemplates";
+    let before = c.ok(&["get", kinds, "-o", "yaml"]).await;
+    c.ok(&args).await;
+    let after = c.ok(&["get", kinds, "-o", "yaml"]).await;
+    let diff = similar::TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .to_string();
     assert_eq!(
         rv_lines(&before),
         rv_lines(&after),
-        "a second server-side apply of unchanged files must not write"
+        "the second apply wrote:\n{diff}"
     );
+    let managed = c
+        .ok(&[
+            "get",
+            "svc",
+            "istio-rollout-canary",
+            "-o",
+            "yaml",
+            "--show-managed-fields",
+        ])
+        .await;
     assert!(
-        after.contains("manager: kubectl"),
-        "managedFields name kubectl:\n{after}"
+        managed.contains("manager: kubectl") && managed.contains("operation: Apply"),
+        "{managed}"
     );
 }
 

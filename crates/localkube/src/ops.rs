@@ -630,7 +630,10 @@ fn apply_conflict(rt: &ResourceType, name: &str, e: apply::ApplyError) -> ApiErr
             ApiError::apply_conflict(rt, name, c.message(), causes)
         }
         apply::ApplyError::BadRequest(m) => ApiError::bad_request(m),
-        apply::ApplyError::Invalid(m) => ApiError::internal(format!("failed to create typed patch object ({}): {m}", rt.qualified_kind())),
+        apply::ApplyError::Invalid(m) => ApiError::internal(format!(
+            "failed to create typed patch object ({}): {m}",
+            rt.qualified_kind()
+        )),
     }
 }
 

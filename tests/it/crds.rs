@@ -1,6 +1,6 @@
 //! The committed CRDs in `deploy/crds/` are what `gitcanary::api::crds()` generates, and every CRD
 //! we install (ours and the Istio test fixtures) has a structural schema, as the real API server
-//! requires. Regenerate with `UPDATE_CRDS=1 cargo test --test crds`.
+//! requires. Regenerate with `UPDATE_CRDS=1 cargo test --test it crds`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -12,7 +12,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use serde::Deserialize;
 
 const HEADER: &str =
-    "# Generated from src/api by `UPDATE_CRDS=1 cargo test --test crds`; do not edit.\n";
+    "# Generated from src/api by `UPDATE_CRDS=1 cargo test --test it crds`; do not edit.\n";
 
 fn crd_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/crds")
@@ -60,7 +60,7 @@ fn committed_crds_match_the_types() {
     }
     assert!(
         stale.is_empty(),
-        "deploy/crds is out of date with src/api ({}); regenerate with `UPDATE_CRDS=1 cargo test --test crds` and commit",
+        "deploy/crds is out of date with src/api ({}); regenerate with `UPDATE_CRDS=1 cargo test --test it crds` and commit",
         stale.join(", ")
     );
 }
