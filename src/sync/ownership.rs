@@ -3,9 +3,9 @@
 //! A Rollout names a VirtualService (and routes in it), a canary and a stable Service, and optionally a
 //! DestinationRule. While it exists, the rollout controller owns the weights of those routes, the
 //! `rollouts-pod-template-hash` key of the two Services' selectors and that label on the canary/stable
-//! subsets. Sync replaces those values in what it applies with the live ones (for atomic lists such as
-//! a VirtualService's `http`, sending the live value is the only way "not to send" a nested field), and
-//! reports a Git value that differs as ignored.
+//! subsets. Sync replaces those values in what it applies with the live ones (a VirtualService's `http`
+//! list and a Service's `selector` are atomic, so sending the live value is the only way "not to send"
+//! a nested field without a conflict), and reports a Git value that differs as ignored.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -121,19 +121,28 @@ impl Managed {
         let mut ignored = vec![];
         match (group, kind) {
             ("", "Service") if self.services.contains(&key) => {
+                // `spec.selector` is an atomic map: sending it without the controller's key would
+                // conflict (or, forced, drop the key), so the live key is sent back unchanged.
+                let live_v = live
+                    .and_then(|l| l.pointer(&format!("/spec/selector/{HASH_LABEL}")))
+                    .cloned();
                 if let Some(sel) = out
                     .pointer_mut("/spec/selector")
                     .and_then(Value::as_object_mut)
-                    && let Some(git) = sel.remove(HASH_LABEL)
                 {
-                    let live_v = live
-                        .and_then(|l| l.pointer(&format!("/spec/selector/{HASH_LABEL}")))
-                        .cloned();
-                    ignored.push(Ignored {
-                        field: format!("spec.selector.{HASH_LABEL}"),
-                        git: show(&git),
-                        live: show_opt(&live_v),
-                    });
+                    let git = sel.remove(HASH_LABEL);
+                    if let Some(g) = &git
+                        && Some(g) != live_v.as_ref()
+                    {
+                        ignored.push(Ignored {
+                            field: format!("spec.selector.{HASH_LABEL}"),
+                            git: show(g),
+                            live: show_opt(&live_v),
+                        });
+                    }
+                    if let Some(v) = live_v {
+                        sel.insert(HASH_LABEL.into(), v);
+                    }
                 }
             }
             ("networking.istio.io", "VirtualService") => {
@@ -408,7 +417,16 @@ mod tests {
             "spec": {"selector": {"app": "istio-rollout", HASH_LABEL: "abc"}}});
         let live = json!({"spec": {"selector": {"app": "istio-rollout", HASH_LABEL: "def"}}});
         let (out, ignored) = m.mask("default", &svc, Some(&live));
-        assert_eq!(out["spec"]["selector"], json!({"app": "istio-rollout"}));
+        assert_eq!(
+            out["spec"]["selector"],
+            json!({"app": "istio-rollout", HASH_LABEL: "def"})
+        );
+        let (first, _) = m.mask("default", &svc, None);
+        assert_eq!(
+            first["spec"]["selector"],
+            json!({"app": "istio-rollout"}),
+            "never set from Git"
+        );
         assert_eq!(
             ignored,
             vec![Ignored {
