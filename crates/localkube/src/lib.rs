@@ -1,1 +1,3 @@
 //! A Kubernetes-API-compatible server for tests and demos.
+
+pub mod field_error;
