@@ -2,3 +2,4 @@
 
 pub mod field_error;
 pub mod meta;
+pub mod schema;
