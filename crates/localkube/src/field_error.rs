@@ -128,6 +128,18 @@ impl From<i64> for BadValue {
     }
 }
 
+impl From<i32> for BadValue {
+    fn from(i: i32) -> Self {
+        BadValue::int(i64::from(i))
+    }
+}
+
+impl From<f64> for BadValue {
+    fn from(f: f64) -> Self {
+        BadValue::float(f)
+    }
+}
+
 impl From<bool> for BadValue {
     fn from(b: bool) -> Self {
         BadValue(b.to_string())

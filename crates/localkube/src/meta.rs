@@ -1117,13 +1117,13 @@ fn validate_service(obj: &Value, errs: &mut Vec<FieldError>) {
                     ));
                 }
             }
-            Some(v) => {
-                let n = v.as_i64().unwrap_or(0);
+            // absent only when `port` is absent too; the real server then has 0 here
+            v => {
+                let n = v.and_then(Value::as_i64).unwrap_or(0);
                 for msg in is_valid_port_num(n) {
                     errs.push(FieldError::invalid(child(&p, "targetPort"), n, &msg));
                 }
             }
-            None => {}
         }
     }
     errs.extend(validate_labels(obj_at(spec, "selector"), "spec.selector"));

@@ -323,6 +323,13 @@ fn service_validation_rows() {
         ),
         (json!({"ports": [{"port": 80, "targetPort": 8080}]}), vec![]),
         (
+            json!({"ports": [{"name": "x"}]}),
+            vec![
+                "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+                "spec.ports[0].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive",
+            ],
+        ),
+        (
             json!({"ports": [{"port": 80}], "type": "Magic"}),
             vec![
                 r#"spec.type: Unsupported value: "Magic": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort""#,

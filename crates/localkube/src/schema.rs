@@ -590,7 +590,8 @@ fn sch_type_name(k: Kind) -> &'static str {
 
 /// Whether a float holds an integer value (go-openapi's `IsFloat64AJSONInteger`).
 fn is_json_integer(f: f64) -> bool {
-    if !f.is_finite() {
+    // beyond 2^53 a float no longer holds every integer, and the real validator gives up
+    if !f.is_finite() || f.abs() > 9_007_199_254_740_992.0 {
         return false;
     }
     let r = f.round();
@@ -851,9 +852,65 @@ fn cached_regex(pattern: &str) -> Result<Regex, String> {
             c.clear();
         }
         c.entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(pattern).map_err(|e| e.to_string()))
+            .or_insert_with(|| Regex::new(&go_regex_to_rust(pattern)).map_err(|e| e.to_string()))
             .clone()
     })
+}
+
+/// Rewrites the Perl classes of a (Go, RE2) pattern to their ASCII meaning: in Go `\d`,
+/// `\w`, `\s` and `\b` are ASCII-only, in Rust they are Unicode-aware.
+fn go_regex_to_rust(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        let at_class_start = std::mem::take(&mut class_start);
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let replacement = match (n, in_class) {
+                    ('d', false) => Some("[0-9]"),
+                    ('D', false) => Some("[^0-9]"),
+                    ('w', false) => Some("[0-9A-Za-z_]"),
+                    ('W', false) => Some("[^0-9A-Za-z_]"),
+                    ('s', false) => Some("[\\t\\n\\x0C\\r ]"),
+                    ('S', false) => Some("[^\\t\\n\\x0C\\r ]"),
+                    ('b', false) => Some("(?-u:\\b)"),
+                    ('B', false) => Some("(?-u:\\B)"),
+                    ('d', true) => Some("0-9"),
+                    ('w', true) => Some("0-9A-Za-z_"),
+                    ('s', true) => Some("\\t\\n\\x0C\\r "),
+                    _ => None,
+                };
+                match replacement {
+                    Some(r) => out.push_str(r),
+                    None => {
+                        out.push(c);
+                        out.push(n);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push(c);
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+            }
+            ']' if in_class && !at_class_start => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn number_bound_str(bound: f64, int_data: bool) -> String {
@@ -1823,7 +1880,7 @@ fn structural_invariants(s: &Value, lvl: Level, path: &str, errs: &mut Vec<Field
         nested_value_validation(not, false, &path_child(path, "not"), errs);
     }
     if let Some(p) = get(s, "pattern").and_then(Value::as_str)
-        && let Err(e) = Regex::new(p)
+        && let Err(e) = Regex::new(&go_regex_to_rust(p))
     {
         errs.push(FieldError::invalid(
             path_child(path, "pattern"),

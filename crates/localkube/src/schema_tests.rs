@@ -40,6 +40,13 @@ fn validate_types() {
             ],
         ),
         (json!({"type": "number"}), json!(3), vec![]),
+        (
+            json!({"type": "integer"}),
+            json!(1e300),
+            vec![
+                r#"spec.x: Invalid value: "number": spec.x in body must be of type integer: "number""#,
+            ],
+        ),
         (json!({"type": "number"}), json!(3.25), vec![]),
         (
             json!({"type": "string"}),
@@ -239,6 +246,22 @@ fn validate_keywords() {
             json!("a1b"),
             vec![],
         ),
+        // Perl classes are ASCII-only, as in Go
+        (
+            json!({"type": "string", "pattern": r"^\d+$"}),
+            json!("١٢"),
+            vec![r#"spec.x: Invalid value: "١٢": spec.x in body should match '^\d+$'"#],
+        ),
+        (
+            json!({"type": "string", "pattern": r"^[\w.-]+\b$"}),
+            json!("a_b.c-1"),
+            vec![],
+        ),
+        (
+            json!({"type": "string", "pattern": r"^\w+$"}),
+            json!("é"),
+            vec![r#"spec.x: Invalid value: "é": spec.x in body should match '^\w+$'"#],
+        ),
         (
             json!({"type": "array", "items": {"type": "integer"}, "minItems": 1}),
             json!([]),
@@ -307,6 +330,23 @@ fn validate_keywords() {
             s(&want),
             "{schema} / {value}"
         );
+    }
+}
+
+#[test]
+fn go_regex_translation() {
+    let rows = [
+        (r"^\d+$", "^[0-9]+$"),
+        (r"[\d.]", "[0-9.]"),
+        (r"[]\d]", "[]0-9]"),
+        (r"[^]\w]", "[^]0-9A-Za-z_]"),
+        (r"\\d", r"\\d"),
+        (r"\p{L}\s", r"\p{L}[\t\n\x0C\r ]"),
+        (r"\bx\B", r"(?-u:\b)x(?-u:\B)"),
+    ];
+    for (go, rust) in rows {
+        assert_eq!(go_regex_to_rust(go), rust, "{go}");
+        assert!(Regex::new(rust).is_ok(), "{rust}");
     }
 }
 
