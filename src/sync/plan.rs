@@ -328,7 +328,7 @@ mod tests {
         };
         let vs = d("VirtualService", "vs", vs_spec(100, 0));
         let managed = Managed::from_rollouts([("default", &ro.object)]);
-        let mut live = live_of(&[ro.clone()]);
+        let mut live = live_of(std::slice::from_ref(&ro));
         let mut live_vs = vs.object.clone();
         live_vs["spec"] = vs_spec(90, 10);
         live.insert(vs.obj_ref.id(), live_vs);

@@ -363,3 +363,37 @@ async fn table_output_has_kind_columns() {
     }
     assert!(out.contains("ClusterIP") && out.contains("80/TCP"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_invalid_fields_are_refused_like_a_real_server() {
+    let c = with_crds().await;
+    let typo = std::fs::read_to_string(fixture("seed/rollout.yaml"))
+        .expect("seed rollout")
+        .replace(
+            "  revisionHistoryLimit: 2",
+            "  revisionHistoryLimit: 2\n  replicaz: 3",
+        );
+    let out = c.kubectl_stdin(&["apply", "-f", "-"], Some(&typo)).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("strict decoding error: unknown field \"spec.replicaz\""),
+        "{err}"
+    );
+    // Without strict validation the unknown field is pruned, as the real server does.
+    c.kubectl_stdin(&["apply", "--validate=false", "-f", "-"], Some(&typo))
+        .await;
+    let spec = c
+        .ok(&["get", "rollout", "istio-rollout", "-o", "jsonpath={.spec}"])
+        .await;
+    assert!(!spec.contains("replicaz"), "{spec}");
+    let bad_type = std::fs::read_to_string(fixture("seed/rollout.yaml"))
+        .expect("seed rollout")
+        .replace("  revisionHistoryLimit: 2", "  revisionHistoryLimit: two");
+    let out = c
+        .kubectl_stdin(&["apply", "-f", "-"], Some(&bad_type))
+        .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("spec.revisionHistoryLimit"), "{err}");
+    assert!(err.contains("must be of type integer"), "{err}");
+}

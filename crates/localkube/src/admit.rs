@@ -216,38 +216,6 @@ pub fn spec_changed(old: &Value, new: &Value) -> bool {
     strip(old) != strip(new)
 }
 
-/// Dotted paths of fields present in `before` but gone from `after` (what pruning dropped), for
-/// `fieldValidation=Strict` errors.
-pub fn removed_paths(before: &Value, after: &Value) -> Vec<String> {
-    let mut out = vec![];
-    walk_removed(before, Some(after), String::new(), &mut out);
-    out
-}
-
-fn walk_removed(before: &Value, after: Option<&Value>, path: String, out: &mut Vec<String>) {
-    match (before, after) {
-        (Value::Object(b), Some(Value::Object(a))) => {
-            for (k, v) in b {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                match a.get(k) {
-                    Some(av) => walk_removed(v, Some(av), p, out),
-                    None => out.push(format!(".{p}")),
-                }
-            }
-        }
-        (Value::Array(b), Some(Value::Array(a))) => {
-            for (i, v) in b.iter().enumerate() {
-                walk_removed(v, a.get(i), format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,16 +292,6 @@ mod tests {
         assert_eq!(new["status"]["replicas"], 2);
         assert!(new["metadata"].get("labels").is_none());
         assert_eq!(new["metadata"]["generation"], 3);
-    }
-
-    #[test]
-    fn removed_paths_name_pruned_fields() {
-        let before = json!({"spec": {"a": 1, "b": {"c": 2}, "l": [{"x": 1, "y": 2}]}});
-        let after = json!({"spec": {"a": 1, "b": {}, "l": [{"x": 1}]}});
-        assert_eq!(
-            removed_paths(&before, &after),
-            vec![".spec.b.c", ".spec.l[0].y"]
-        );
     }
 
     #[test]

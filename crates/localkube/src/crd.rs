@@ -268,7 +268,7 @@ pub fn resource_type(crd: &Value) -> Option<ResourceType> {
         status_subresource: status_sub,
         scale_subresource: scale,
         has_generation: true,
-        name_rule: NameRule::Subdomain,
+        name_rule: NameRule::DnsSubdomain,
         schemas,
         printer_columns: columns,
         types: Arc::new(types),

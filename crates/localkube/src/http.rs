@@ -411,18 +411,15 @@ fn strict_check(
         return Ok(obj);
     };
     let mut pruned = obj.clone();
-    crate::schema::prune(&mut pruned, schema);
-    let unknown = crate::admit::removed_paths(&obj, &pruned);
+    let unknown = crate::schema::prune_with_unknown_paths(&mut pruned, schema);
     if unknown.is_empty() {
         return Ok(obj);
     }
-    let msgs: Vec<String> = unknown
-        .iter()
-        .map(|p| format!("unknown field \"{p}\""))
-        .collect();
     Err(ApiError::bad_request(format!(
-        "strict decoding error: {}",
-        msgs.join(", ")
+        "{} in version \"{version}\" cannot be handled as a {}: {}",
+        rt.kind,
+        rt.kind,
+        crate::schema::strict_decoding_message(&unknown)
     )))
 }
 

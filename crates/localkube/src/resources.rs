@@ -169,7 +169,6 @@ struct Builtin {
     namespaced: bool,
     status: bool,
     generation: bool,
-    name_rule: NameRule,
 }
 
 const BUILTINS: &[Builtin] = &[
@@ -182,30 +181,9 @@ const BUILTINS: &[Builtin] = &[
         false,
         true,
         false,
-        NameRule::Label,
     ),
-    b(
-        "",
-        "v1",
-        "Service",
-        "services",
-        &["svc"],
-        true,
-        true,
-        false,
-        NameRule::Label,
-    ),
-    b(
-        "",
-        "v1",
-        "Pod",
-        "pods",
-        &["po"],
-        true,
-        true,
-        false,
-        NameRule::Subdomain,
-    ),
+    b("", "v1", "Service", "services", &["svc"], true, true, false),
+    b("", "v1", "Pod", "pods", &["po"], true, true, false),
     b(
         "",
         "v1",
@@ -215,30 +193,9 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
         false,
-        NameRule::Subdomain,
     ),
-    b(
-        "",
-        "v1",
-        "Secret",
-        "secrets",
-        &[],
-        true,
-        false,
-        false,
-        NameRule::Subdomain,
-    ),
-    b(
-        "",
-        "v1",
-        "Event",
-        "events",
-        &["ev"],
-        true,
-        false,
-        false,
-        NameRule::Subdomain,
-    ),
+    b("", "v1", "Secret", "secrets", &[], true, false, false),
+    b("", "v1", "Event", "events", &["ev"], true, false, false),
     b(
         "",
         "v1",
@@ -248,7 +205,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
         false,
-        NameRule::Subdomain,
     ),
     b(
         "",
@@ -259,7 +215,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
         false,
-        NameRule::Subdomain,
     ),
     b(
         "apps",
@@ -270,7 +225,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         true,
         true,
-        NameRule::Subdomain,
     ),
     b(
         "apps",
@@ -281,7 +235,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         true,
         true,
-        NameRule::Subdomain,
     ),
     b(
         "coordination.k8s.io",
@@ -292,7 +245,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
         false,
-        NameRule::Subdomain,
     ),
     b(
         "events.k8s.io",
@@ -303,7 +255,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
         false,
-        NameRule::Subdomain,
     ),
     b(
         "rbac.authorization.k8s.io",
@@ -314,7 +265,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
         false,
-        NameRule::PathSegment,
     ),
     b(
         "rbac.authorization.k8s.io",
@@ -325,7 +275,6 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
         false,
-        NameRule::PathSegment,
     ),
     b(
         "rbac.authorization.k8s.io",
@@ -336,7 +285,6 @@ const BUILTINS: &[Builtin] = &[
         false,
         false,
         false,
-        NameRule::PathSegment,
     ),
     b(
         "rbac.authorization.k8s.io",
@@ -347,7 +295,6 @@ const BUILTINS: &[Builtin] = &[
         false,
         false,
         false,
-        NameRule::PathSegment,
     ),
     b(
         "apiextensions.k8s.io",
@@ -358,7 +305,6 @@ const BUILTINS: &[Builtin] = &[
         false,
         true,
         true,
-        NameRule::Subdomain,
     ),
 ];
 
@@ -372,7 +318,6 @@ const fn b(
     namespaced: bool,
     status: bool,
     generation: bool,
-    name_rule: NameRule,
 ) -> Builtin {
     Builtin {
         group,
@@ -383,7 +328,6 @@ const fn b(
         namespaced,
         status,
         generation,
-        name_rule,
     }
 }
 
@@ -418,7 +362,7 @@ impl Registry {
                 status_subresource: bi.status,
                 scale_subresource: scale,
                 has_generation: bi.generation,
-                name_rule: bi.name_rule,
+                name_rule: crate::meta::name_rule_for(bi.group, bi.kind),
                 schemas: BTreeMap::new(),
                 printer_columns: vec![],
                 types: Arc::new(TypeInfo::builtin(bi.group, bi.kind)),

@@ -67,7 +67,7 @@ impl Kubelet {
         };
         let _ = update_status(cluster, &pod_rt, &ns, &name, |cur| {
             (str_at(cur, "/metadata/uid") == Some(uid.as_str())
-                && cur.pointer("/status/phase").is_none())
+                && cur.pointer("/status/containerStatuses").is_none())
             .then(|| pending.clone())
         });
         if broken {
