@@ -5,6 +5,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use localkube::{Config, LocalKube};
+use tokio::io::AsyncBufReadExt;
 
 pub struct Cluster {
     pub server: LocalKube,
@@ -102,6 +103,24 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Starts a long-running kubectl (e.g. `get --watch`) whose output lines can be awaited.
+    pub fn spawn_kubectl(&self, args: &[&str]) -> Streaming {
+        let mut cmd = tokio::process::Command::new(require_tool("kubectl"));
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().expect("kubectl runs");
+        let stdout = child.stdout.take().expect("stdout piped");
+        Streaming {
+            _child: child,
+            lines: tokio::io::BufReader::new(stdout).lines(),
+            seen: vec![],
+        }
+    }
+
     /// kubectl that must fail; returns stderr.
     pub async fn fails(&self, args: &[&str]) -> String {
         let out = self.kubectl(args).await;
@@ -120,6 +139,35 @@ impl Cluster {
             .await
             .expect("kube config");
         kube::Client::try_from(cfg).expect("kube client")
+    }
+}
+
+/// A running kubectl whose stdout is read line by line.
+pub struct Streaming {
+    _child: tokio::process::Child,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    pub seen: Vec<String>,
+}
+
+impl Streaming {
+    /// Reads lines until one satisfies `pred`; panics with everything seen after `timeout`.
+    pub async fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.next_line()).await {
+                Ok(Ok(Some(line))) => {
+                    self.seen.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Ok(_) => panic!("kubectl ended; printed {:?}", self.seen),
+                Err(_) => panic!(
+                    "no matching line within {timeout:?}; printed {:?}",
+                    self.seen
+                ),
+            }
+        }
     }
 }
 

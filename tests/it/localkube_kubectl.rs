@@ -199,26 +199,18 @@ async fn api_resources_and_version() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watch_and_wait() {
+async fn get_name_watch_and_wait_for_jsonpath() {
     let c = Cluster::start().await;
     c.apply(&configmap("w", &[("a", "1")])).await;
-    let kubeconfig = c.kubeconfig.clone();
-    let watcher = tokio::spawn(async move {
-        let mut cmd = tokio::process::Command::new("kubectl");
-        cmd.args([
-            "get",
-            "configmap",
-            "w",
-            "--watch",
-            "-o",
-            "jsonpath={.data.a}{\"\\n\"}",
-            "--request-timeout=5s",
-        ])
-        .env("KUBECONFIG", kubeconfig)
-        .kill_on_drop(true);
-        tokio::time::timeout(Duration::from_secs(5), cmd.output()).await
-    });
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut watch = c.spawn_kubectl(&[
+        "get",
+        "configmap",
+        "w",
+        "--watch",
+        "-o",
+        "jsonpath={.data.a}{\"\\n\"}",
+    ]);
+    watch.wait_for(Duration::from_secs(5), |l| l == "1").await;
     c.ok(&[
         "patch",
         "configmap",
@@ -228,6 +220,7 @@ async fn watch_and_wait() {
         r#"{"data":{"a":"2"}}"#,
     ])
     .await;
+    watch.wait_for(Duration::from_secs(5), |l| l == "2").await;
     let waited = c
         .ok(&[
             "wait",
@@ -237,48 +230,62 @@ async fn watch_and_wait() {
         ])
         .await;
     assert!(waited.contains("condition met"), "{waited}");
-    let out = watcher.await.expect("watch task");
-    // kubectl --watch runs until timeout; we read what it printed either way.
-    if let Ok(Ok(o)) = out {
-        let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.lines().any(|l| l == "2"), "watch output: {text}");
-    }
+    let timed_out = c
+        .fails(&[
+            "wait",
+            "configmap/w",
+            "--for=jsonpath={.data.a}=3",
+            "--timeout=1s",
+        ])
+        .await;
+    assert!(timed_out.contains("timed out"), "{timed_out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_watch_streams_changes() {
     let c = Cluster::start().await;
     c.apply(&configmap("first", &[])).await;
-    let mut cmd = tokio::process::Command::new(crate::common::require_tool("kubectl"));
-    cmd.args(["get", "configmaps", "--watch", "-o", "name"])
-        .env("KUBECONFIG", &c.kubeconfig)
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().expect("kubectl watch");
-    let stdout = child.stdout.take().expect("stdout");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut watch = c.spawn_kubectl(&["get", "configmaps", "--watch", "-o", "name"]);
+    watch
+        .wait_for(Duration::from_secs(5), |l| l.contains("configmap/first"))
+        .await;
     c.apply(&configmap("second", &[])).await;
-    use tokio::io::AsyncBufReadExt;
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let mut seen = vec![];
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Ok(Some(l)) = lines.next_line().await {
-            seen.push(l);
-            if seen.iter().any(|l| l.contains("second")) {
-                break;
-            }
-        }
+    watch
+        .wait_for(Duration::from_secs(5), |l| l.contains("configmap/second"))
+        .await;
+    // The default table output streams too.
+    let mut table = c.spawn_kubectl(&["get", "configmaps", "--watch"]);
+    table
+        .wait_for(Duration::from_secs(5), |l| l.starts_with("NAME"))
+        .await;
+    c.apply(&configmap("third", &[])).await;
+    table
+        .wait_for(Duration::from_secs(5), |l| l.starts_with("third"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_own_replicasets_with_true_counts() {
+    let c = Cluster::start().await;
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: app\n        image: demo:blue\n";
+    c.apply(deploy).await;
+    let waited = c
+        .ok(&[
+            "wait",
+            "deploy/web",
+            "--for=condition=Available",
+            "--timeout=10s",
+        ])
+        .await;
+    assert!(waited.contains("condition met"), "{waited}");
+    let counts = c.ok(&["get", "deploy", "web", "-o", "jsonpath={.status.readyReplicas}/{.status.availableReplicas}/{.status.updatedReplicas}"]).await;
+    assert_eq!(counts, "2/2/2");
+    c.apply(&deploy.replace("demo:blue", "demo:green")).await;
+    eventually(Duration::from_secs(10), "the new template's ReplicaSet takes over", || async {
+        let rs = c.ok(&["get", "rs", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas}/{.status.readyReplicas} {end}"]).await;
+        (rs.contains("demo:green=2/2") && rs.contains("demo:blue=0/ ")).then_some(())
     })
     .await;
-    let _ = child.kill().await;
-    assert!(
-        seen.iter().any(|l| l.contains("configmap/first")),
-        "{seen:?}"
-    );
-    assert!(
-        seen.iter().any(|l| l.contains("configmap/second")),
-        "{seen:?}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
