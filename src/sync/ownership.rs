@@ -102,6 +102,18 @@ impl Managed {
         m
     }
 
+    /// Whether the rollout controller owns fields of this object (its writes need a resourceVersion
+    /// precondition so a concurrent controller write is never overwritten with stale values).
+    pub fn touches(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        let key = (namespace.to_string(), name.to_string());
+        match kind {
+            "Service" => self.services.contains(&key),
+            "VirtualService" => self.virtual_services.contains_key(&key),
+            "DestinationRule" => self.destination_rules.contains_key(&key),
+            _ => false,
+        }
+    }
+
     /// The object to apply: `desired` with rollout-owned fields taken from `live` (or dropped when there
     /// is nothing live yet for the Service selector key). Also returns the Git values that were ignored.
     pub fn mask(

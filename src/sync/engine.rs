@@ -1,0 +1,427 @@
+//! One source's sync passes: resolve the snapshot's objects, plan, dry-run everything, apply in waves,
+//! prune, record the inventory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
+use serde_json::Value;
+use tracing::{info, warn};
+
+use super::inventory::Inventory;
+use super::kinds::{Kind, Kinds};
+use super::live::LiveCache;
+use super::ownership::Managed;
+use super::plan::{self, ApplyOp, Desired, ObjRef, Plan};
+use super::retry::with_backoff;
+use super::status::{IgnoredField, ObjectState, ObjectStatus};
+use crate::source::snapshot::Snapshot;
+
+/// Field manager of everything sync applies.
+pub const FIELD_MANAGER: &str = "gitcanary";
+
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    pub source: String,
+    /// Namespace for objects that do not name one.
+    pub namespace: String,
+    pub inventory_namespace: String,
+    pub allow_empty: bool,
+    pub self_heal: bool,
+}
+
+/// One object that could not be applied, with everything a person needs to find it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectFailure {
+    pub origin: String,
+    pub object: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ObjectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.origin, self.object, self.message)
+    }
+}
+
+fn join(fs: &[ObjectFailure]) -> String {
+    fs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("commit {commit} has no manifests; refusing to prune everything (use --allow-empty to allow it)")]
+    EmptySnapshot { commit: String },
+    #[error("commit {commit}: nothing applied, the server rejected {} object(s) in a dry run: {}", failures.len(), join(failures))]
+    DryRun { commit: String, failures: Vec<ObjectFailure> },
+    #[error("commit {commit}: {}", join(failures))]
+    Apply { commit: String, failures: Vec<ObjectFailure> },
+    #[error("commit {commit}: CustomResourceDefinition {name} was applied but its kind is not served after {waited:?}")]
+    CrdNotServed { commit: String, name: String, waited: Duration },
+    #[error("reading or writing the inventory ConfigMap: {0}")]
+    Inventory(#[source] kube::Error),
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default)]
+pub struct PassReport {
+    pub objects: Vec<ObjectStatus>,
+    pub applied: usize,
+    pub pruned: usize,
+    /// Ignored fields seen for the first time (reported once).
+    pub newly_ignored: Vec<IgnoredField>,
+    pub ignored: Vec<IgnoredField>,
+}
+
+pub struct Syncer {
+    cfg: SyncConfig,
+    client: kube::Client,
+    kinds: Kinds,
+    pub live: LiveCache,
+    inventory: Option<Inventory>,
+    reported_ignored: BTreeSet<(String, String, String)>,
+    recorder: kube::runtime::events::Recorder,
+}
+
+/// A snapshot object resolved against the server's discovery.
+pub struct Resolved {
+    pub desired: Desired,
+    /// `None` when the kind is defined by a CRD of the same snapshot and not served yet.
+    pub kind: Option<Kind>,
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+impl Syncer {
+    pub fn new(client: kube::Client, cfg: SyncConfig) -> Self {
+        let recorder = kube::runtime::events::Recorder::new(client.clone(), "gitcanary".into());
+        Syncer {
+            live: LiveCache::new(client.clone(), &cfg.source),
+            kinds: Kinds::new(client.clone()),
+            client,
+            cfg,
+            inventory: None,
+            reported_ignored: BTreeSet::new(),
+            recorder,
+        }
+    }
+
+    pub fn config(&self) -> &SyncConfig {
+        &self.cfg
+    }
+
+    /// Scope of kinds that the snapshot itself defines with a CRD: (group, kind) → namespaced.
+    fn crd_scopes(snapshot: &Snapshot) -> BTreeMap<(String, String), bool> {
+        snapshot
+            .objects
+            .iter()
+            .filter(|m| m.key.kind == "CustomResourceDefinition")
+            .filter_map(|m| {
+                let spec = m.object.get("spec")?;
+                let group = spec.get("group")?.as_str()?.to_string();
+                let kind = spec.pointer("/names/kind")?.as_str()?.to_string();
+                Some(((group, kind), spec.get("scope").and_then(Value::as_str) == Some("Namespaced")))
+            })
+            .collect()
+    }
+
+    async fn resolve(&self, snapshot: &Snapshot) -> Result<Vec<Resolved>, SyncError> {
+        let crd_scopes = Self::crd_scopes(snapshot);
+        let mut out = vec![];
+        let mut failures = vec![];
+        for m in snapshot.objects.iter() {
+            let origin = m.origin.to_string();
+            let kind = match self.kinds.resolve(&m.key.api_version, &m.key.kind).await {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    if let Some(ns) = crd_scopes.get(&(m.key.group().to_string(), m.key.kind.clone())) {
+                        out.push(self.resolved(m, None, *ns));
+                        continue;
+                    }
+                    failures.push(ObjectFailure {
+                        origin,
+                        object: m.key.to_string(),
+                        message: format!("the server does not serve {} {}: {e}", m.key.api_version, m.key.kind),
+                    });
+                    continue;
+                }
+            };
+            let namespaced = kind.as_ref().is_some_and(|k| k.namespaced);
+            out.push(self.resolved(m, kind, namespaced));
+        }
+        if failures.is_empty() { Ok(out) } else { Err(SyncError::DryRun { commit: snapshot.commit.id.clone(), failures }) }
+    }
+
+    fn resolved(&self, m: &crate::source::snapshot::Manifest, kind: Option<Kind>, namespaced: bool) -> Resolved {
+        let namespace = namespaced.then(|| m.key.namespace.clone().unwrap_or_else(|| self.cfg.namespace.clone()));
+        let mut object = m.object.clone();
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            match &namespace {
+                Some(ns) => meta.insert("namespace".into(), Value::String(ns.clone())),
+                None => meta.remove("namespace"),
+            };
+        }
+        let hash: String = m.hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let object = plan::stamp(&object, &self.cfg.source, &hash);
+        let obj_ref = ObjRef { api_version: m.key.api_version.clone(), kind: m.key.kind.clone(), namespace, name: m.key.name.clone() };
+        Resolved { desired: Desired { obj_ref, origin: m.origin.to_string(), object }, kind }
+    }
+
+    fn api(&self, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {
+        match namespace {
+            Some(ns) if kind.namespaced => Api::namespaced_with(self.client.clone(), ns, &kind.resource),
+            _ => Api::all_with(self.client.clone(), &kind.resource),
+        }
+    }
+
+    /// Computes the plan for a snapshot against what is live now (no writes).
+    pub async fn plan(&mut self, snapshot: &Snapshot) -> Result<(Plan, Vec<Resolved>), SyncError> {
+        if snapshot.objects.is_empty() && !self.cfg.allow_empty {
+            return Err(SyncError::EmptySnapshot { commit: snapshot.commit.id.clone() });
+        }
+        if self.inventory.is_none() {
+            let inv = Inventory::load(self.client.clone(), &self.cfg.inventory_namespace, &self.cfg.source)
+                .await
+                .map_err(SyncError::Inventory)?;
+            self.inventory = Some(inv);
+        }
+        let resolved = self.resolve(snapshot).await?;
+        let inventory = self.inventory.as_ref().map(|i| i.objects.clone()).unwrap_or_default();
+        for r in &resolved {
+            if let Some(k) = &r.kind {
+                self.live.ensure(k).await;
+            }
+        }
+        for r in &inventory {
+            if let Ok(k) = self.kinds.resolve(&r.api_version, &r.kind).await {
+                self.live.ensure(&k).await;
+            }
+        }
+        let ids = resolved.iter().map(|r| r.desired.obj_ref.id()).chain(inventory.iter().map(ObjRef::id));
+        let live = self.live.snapshot(ids);
+        let desired: Vec<Desired> = resolved.iter().map(|r| r.desired.clone()).collect();
+        let managed = managed_of(&desired);
+        Ok((plan::plan(&desired, &live, &inventory, &managed), resolved))
+    }
+
+    /// One full pass: plan, dry-run, apply, prune, inventory, events.
+    pub async fn sync(&mut self, snapshot: &Snapshot) -> Result<PassReport, SyncError> {
+        let commit = snapshot.commit.id.clone();
+        let (plan, resolved) = self.plan(snapshot).await?;
+        let kinds: BTreeMap<_, _> = resolved.iter().map(|r| (r.desired.obj_ref.id(), r.kind.clone())).collect();
+        let desired: Vec<Desired> = resolved.iter().map(|r| r.desired.clone()).collect();
+        let managed = managed_of(&desired);
+
+        // 1. Dry run of every write whose kind is served: all or nothing.
+        let failures = self.dry_run(&plan.apply, &kinds).await;
+        if !failures.is_empty() {
+            return Err(SyncError::DryRun { commit, failures });
+        }
+        // 2. Apply wave by wave; kinds defined by CRDs of this snapshot become served after wave 0.
+        let mut report = PassReport::default();
+        let mut failures = vec![];
+        let mut waves: BTreeMap<u8, Vec<&ApplyOp>> = BTreeMap::new();
+        for op in &plan.apply {
+            waves.entry(op.obj_ref.wave()).or_default().push(op);
+        }
+        for (wave, ops) in waves {
+            for op in ops {
+                let kind = match kinds.get(&op.obj_ref.id()).cloned().flatten() {
+                    Some(k) => k,
+                    None => self.wait_for_kind(&op.obj_ref, &commit).await?,
+                };
+                match self.apply_one(op, &kind, &managed).await {
+                    Ok(()) => {
+                        report.applied += 1;
+                        let state = if op.exists { ObjectState::Configured } else { ObjectState::Created };
+                        report.objects.push(ObjectStatus { obj_ref: op.obj_ref.clone(), origin: op.origin.clone(), state, message: None });
+                        self.event(&op.obj_ref, &kind, if op.exists { "Configured" } else { "Created" }, &format!("applied from commit {} ({})", short(&commit), op.origin)).await;
+                    }
+                    Err(message) => {
+                        report.objects.push(ObjectStatus { obj_ref: op.obj_ref.clone(), origin: op.origin.clone(), state: ObjectState::Failed, message: Some(message.clone()) });
+                        failures.push(ObjectFailure { origin: op.origin.clone(), object: op.obj_ref.to_string(), message });
+                    }
+                }
+            }
+            if !failures.is_empty() {
+                // Later waves depend on this one; stop here and report.
+                warn!(wave, "apply failed; later waves not applied");
+                return Err(SyncError::Apply { commit, failures });
+            }
+        }
+        for r in &plan.unchanged {
+            let origin = desired.iter().find(|d| &d.obj_ref == r).map(|d| d.origin.clone()).unwrap_or_default();
+            report.objects.push(ObjectStatus { obj_ref: r.clone(), origin, state: ObjectState::Synced, message: None });
+        }
+        // 3. Prune what left Git (reverse waves).
+        for r in &plan.prune {
+            match self.prune_one(r).await {
+                Ok(()) => {
+                    report.pruned += 1;
+                    report.objects.push(ObjectStatus { obj_ref: r.clone(), origin: String::new(), state: ObjectState::Pruned, message: None });
+                }
+                Err(message) => failures.push(ObjectFailure { origin: "(inventory)".into(), object: r.to_string(), message }),
+            }
+        }
+        for r in &plan.kept {
+            report.objects.push(ObjectStatus { obj_ref: r.clone(), origin: String::new(), state: ObjectState::Kept, message: Some(format!("left Git; kept because of {}: \"false\"", plan::PRUNE_ANNOTATION)) });
+        }
+        // 4. Ignored rollout-owned fields, reported once each.
+        for (r, i) in &plan.ignored {
+            let field = IgnoredField { object: r.to_string(), field: i.field.clone(), git: i.git.clone(), live: i.live.clone() };
+            if self.reported_ignored.insert((field.object.clone(), field.field.clone(), field.git.clone())) {
+                warn!(object = %field.object, field = %field.field, git = %field.git, live = %field.live,
+                    "Git sets a field the rollout controller owns; ignored");
+                report.newly_ignored.push(field.clone());
+            }
+            report.ignored.push(field);
+        }
+        // 5. The inventory now holds exactly what Git holds (failed prunes stay for the next pass).
+        let mut next: BTreeSet<ObjRef> = desired.iter().map(|d| d.obj_ref.clone()).collect();
+        for f in &failures {
+            if let Some(r) = plan.prune.iter().find(|r| r.to_string() == f.object) {
+                next.insert(r.clone());
+            }
+        }
+        if let Some(inv) = self.inventory.as_mut() {
+            inv.save(next, &self.cfg.source, &commit).await.map_err(SyncError::Inventory)?;
+        }
+        if !failures.is_empty() {
+            return Err(SyncError::Apply { commit, failures });
+        }
+        info!(commit = %short(&commit), applied = report.applied, pruned = report.pruned, unchanged = plan.unchanged.len(), "sync pass done");
+        Ok(report)
+    }
+
+    async fn dry_run(&self, ops: &[ApplyOp], kinds: &BTreeMap<(String, String, Option<String>, String), Option<Kind>>) -> Vec<ObjectFailure> {
+        let pp = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+        let jobs = ops.iter().filter_map(|op| {
+            let kind = kinds.get(&op.obj_ref.id()).cloned().flatten()?;
+            let api = self.api(&kind, op.obj_ref.namespace.as_deref());
+            let pp = pp.clone();
+            Some(async move {
+                let res = with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &Patch::Apply(&op.body))).await;
+                res.err().map(|e| ObjectFailure { origin: op.origin.clone(), object: op.obj_ref.to_string(), message: api_message(&e) })
+            })
+        });
+        futures::stream::iter(jobs).buffer_unordered(8).filter_map(|f| async move { f }).collect().await
+    }
+
+    /// Applies one object; for objects whose rollout-owned fields were masked with live values the
+    /// write carries the resourceVersion those values came from, and a conflict re-reads and retries.
+    async fn apply_one(&self, op: &ApplyOp, kind: &Kind, managed: &Managed) -> Result<(), String> {
+        let api = self.api(kind, op.obj_ref.namespace.as_deref());
+        let pp = PatchParams::apply(FIELD_MANAGER).force();
+        let ns = op.obj_ref.namespace.clone().unwrap_or_default();
+        let masked = managed.touches(&op.obj_ref.kind, &ns, &op.obj_ref.name);
+        let mut body = op.body.clone();
+        for attempt in 0..5 {
+            if masked && op.exists {
+                let live = with_backoff(5, || api.get_opt(&op.obj_ref.name)).await.map_err(|e| api_message(&e))?;
+                let live = live.and_then(|l| serde_json::to_value(l).ok());
+                let desired = self.desired_body(op);
+                let (mut b, _) = managed.mask(&ns, &desired, live.as_ref());
+                if let Some(rv) = live.as_ref().and_then(|l| l.pointer("/metadata/resourceVersion")).cloned() {
+                    b["metadata"]["resourceVersion"] = rv;
+                }
+                body = b;
+            }
+            match with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &Patch::Apply(&body))).await {
+                Ok(obj) => {
+                    self.live.own_write(obj.metadata.resource_version.clone());
+                    if let Ok(v) = serde_json::to_value(&obj) {
+                        self.live.put(op.obj_ref.id(), Some(v));
+                    }
+                    return Ok(());
+                }
+                Err(kube::Error::Api(s)) if s.code == 409 && masked && attempt < 4 => {
+                    tracing::debug!(object = %op.obj_ref, "object changed while applying; re-reading");
+                    continue;
+                }
+                Err(e) => return Err(api_message(&e)),
+            }
+        }
+        Err("the object kept changing while it was applied".into())
+    }
+
+    /// The unmasked desired object for an op (the plan stores the masked body).
+    fn desired_body(&self, op: &ApplyOp) -> Value {
+        let mut b = op.body.clone();
+        if let Some(m) = b.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("resourceVersion");
+        }
+        b
+    }
+
+    async fn prune_one(&self, r: &ObjRef) -> Result<(), String> {
+        let kind = self.kinds.resolve(&r.api_version, &r.kind).await.map_err(|e| api_message(&e))?;
+        let api = self.api(&kind, r.namespace.as_deref());
+        let dp = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..Default::default() };
+        match with_backoff(5, || api.delete(&r.name, &dp)).await {
+            Ok(_) => {
+                self.live.put(r.id(), None);
+                info!(object = %r, "pruned (removed from Git)");
+                Ok(())
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(api_message(&e)),
+        }
+    }
+
+    /// After wave 0, waits until a kind defined by a CRD of this snapshot is served.
+    async fn wait_for_kind(&self, r: &ObjRef, commit: &str) -> Result<Kind, SyncError> {
+        let waited = Duration::from_secs(30);
+        let deadline = tokio::time::Instant::now() + waited;
+        loop {
+            if let Ok(k) = self.kinds.resolve(&r.api_version, &r.kind).await {
+                self.live.ensure(&k).await;
+                return Ok(k);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(SyncError::CrdNotServed { commit: commit.to_string(), name: format!("{} {}", r.api_version, r.kind), waited });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn event(&self, r: &ObjRef, kind: &Kind, reason: &str, note: &str) {
+        let reference = k8s_openapi::api::core::v1::ObjectReference {
+            api_version: Some(r.api_version.clone()),
+            kind: Some(kind.resource.kind.clone()),
+            name: Some(r.name.clone()),
+            namespace: r.namespace.clone(),
+            ..Default::default()
+        };
+        let ev = kube::runtime::events::Event {
+            type_: kube::runtime::events::EventType::Normal,
+            reason: reason.into(),
+            note: Some(note.into()),
+            action: "Sync".into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&ev, &reference).await {
+            tracing::debug!(object = %r, error = %e, "could not record event");
+        }
+    }
+}
+
+/// Rollouts in the desired set decide which fields are rollout-owned.
+pub fn managed_of(desired: &[Desired]) -> Managed {
+    Managed::from_rollouts(
+        desired
+            .iter()
+            .filter(|d| d.obj_ref.kind == "Rollout" && d.obj_ref.group() == "argoproj.io")
+            .map(|d| (d.obj_ref.namespace.as_deref().unwrap_or_default(), &d.object)),
+    )
+}
+
+/// The server's own words for an API error (what a person can act on).
+pub fn api_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.message.clone(),
+        other => other.to_string(),
+    }
+}
