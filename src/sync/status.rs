@@ -59,7 +59,7 @@ pub struct IgnoredField {
 
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SourceStatus {
+pub struct SourceState {
     pub name: String,
     pub repo: String,
     pub branch: String,
