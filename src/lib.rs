@@ -7,5 +7,9 @@
 pub mod api;
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
+/// Git source: follow a branch, load manifests, read approvals from commits.
+pub mod source;
 /// Sync: snapshot → cluster with server-side apply, pruning and drift repair.
 pub mod sync;
+/// The daemon's HTTP surface: probes, metrics, JSON API, webhook.
+pub mod web;

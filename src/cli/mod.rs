@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod crds;
 pub mod localkube;
+pub mod run;
 
 /// GitOps progressive delivery on a service mesh.
 #[derive(Debug, Parser)]
@@ -29,8 +30,29 @@ pub struct GlobalArgs {
     pub namespace: Option<String>,
 }
 
+impl GlobalArgs {
+    /// A client for the cluster: the given kubeconfig (and context), else $KUBECONFIG / ~/.kube/config,
+    /// else the in-cluster service account.
+    pub async fn client(&self) -> anyhow::Result<kube::Client> {
+        use anyhow::Context;
+        let options = kube::config::KubeConfigOptions { context: self.context.clone(), ..Default::default() };
+        let config = match &self.kubeconfig {
+            Some(path) => {
+                let kc = kube::config::Kubeconfig::read_from(path)
+                    .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+                kube::Config::from_custom_kubeconfig(kc, &options).await.context("loading the kubeconfig")?
+            }
+            None if self.context.is_some() => kube::Config::from_kubeconfig(&options).await.context("loading the kubeconfig")?,
+            None => kube::Config::infer().await.context("finding a kubeconfig or in-cluster configuration")?,
+        };
+        kube::Client::try_from(config).context("building the Kubernetes client")
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Follow Git and keep the cluster in sync (the daemon).
+    Run(run::RunArgs),
     /// Run a Kubernetes-API-compatible server for tests and demos.
     Localkube(localkube::LocalkubeArgs),
 }
@@ -39,6 +61,7 @@ impl Cli {
     /// Runs the chosen subcommand; the returned code is the process exit code.
     pub async fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
+            Command::Run(args) => run::run(self.global, args).await,
             Command::Localkube(args) => localkube::run(args).await,
         }
     }

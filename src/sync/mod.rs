@@ -3,6 +3,7 @@
 //! Planning is pure (`order`, `normalize`, `ownership`, `plan`); `engine` applies a plan through the
 //! API server, `runner` drives passes for one source, `live` caches what the cluster holds.
 
+pub mod config;
 pub mod engine;
 pub mod inventory;
 pub mod kinds;

@@ -1,0 +1,57 @@
+//! The daemon's HTTP surface: probes, Prometheus metrics, the JSON API and the Git webhook.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use prometheus_client::registry::Registry;
+
+use crate::sync::runner::SourceHandle;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct WebState {
+    pub sources: Arc<Vec<SourceHandle>>,
+    pub registry: Arc<Registry>,
+}
+
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/sources", get(sources))
+        .with_state(state)
+}
+
+/// Ready once every source has completed a first sync pass (successful or not): before that, the
+/// daemon's view of the cluster is incomplete.
+async fn readyz(State(st): State<WebState>) -> Response {
+    let waiting: Vec<String> = st
+        .sources
+        .iter()
+        .filter(|s| s.state.borrow().last_sync.is_none())
+        .map(|s| s.name.clone())
+        .collect();
+    if waiting.is_empty() {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("waiting for the first sync of: {}", waiting.join(", "))).into_response()
+    }
+}
+
+async fn metrics(State(st): State<WebState>) -> Response {
+    let mut out = String::new();
+    match prometheus_client::encoding::text::encode(&mut out, &st.registry) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], out).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn sources(State(st): State<WebState>) -> Response {
+    let all: Vec<_> = st.sources.iter().map(|s| s.state.borrow().clone()).collect();
+    Json(serde_json::json!({ "sources": all })).into_response()
+}
