@@ -5,6 +5,8 @@
 
 /// Argo Rollouts' API types (Rollout, AnalysisTemplate, AnalysisRun), their CRDs and validation.
 pub mod api;
+/// Wiring of a running daemon (sources, syncers, HTTP server, shutdown).
+pub mod daemon;
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
 /// Git source: follow a branch, load manifests, read approvals from commits.

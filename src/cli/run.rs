@@ -4,17 +4,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use prometheus_client::registry::Registry;
-use tokio::sync::watch;
 
 use super::GlobalArgs;
+use crate::daemon::{Daemon, DaemonConfig};
 use crate::source::args::SourceArgs;
+use crate::source::credentials::Secret;
 use crate::sync::config::SourceSpec;
-use crate::sync::engine::{SyncConfig, Syncer};
-use crate::sync::metrics::SyncMetrics;
 
 /// Follow Git and keep the cluster in sync.
 #[derive(Debug, clap::Args)]
@@ -62,52 +59,21 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         (None, None) => anyhow::bail!("give a source with --repo URL, or several with --config FILE"),
     };
     let client = global.client().await?;
-    let mut registry = Registry::default();
-    let metrics = SyncMetrics::register(&mut registry);
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let mut handles = vec![];
-    let mut tasks = vec![];
-    for spec in specs {
-        let (source_cfg, sync_cfg): (crate::source::SourceConfig, SyncConfig) = spec.into_configs()?;
-        let follower = crate::source::follow(source_cfg.clone()).with_context(|| format!("starting source {}", source_cfg.name))?;
-        let syncer = Syncer::new(client.clone(), sync_cfg);
-        let (handle, task) = crate::sync::runner::spawn(follower, syncer, &source_cfg, metrics.clone(), source_cfg.interval, shutdown_rx.clone());
-        handles.push(handle);
-        tasks.push(task);
-    }
-    let handles = Arc::new(handles);
-    let mut app = crate::web::router(crate::web::WebState { sources: handles.clone(), registry: Arc::new(registry) });
-    let secret = match (webhook_secret, webhook_secret_file) {
-        (Some(s), _) => Some(crate::source::credentials::Secret::new(s)),
-        (None, Some(f)) => Some(crate::source::credentials::Secret::new(
-            std::fs::read_to_string(&f).with_context(|| format!("reading the webhook secret {}", f.display()))?.trim().to_string(),
+    let webhook_secret = match (webhook_secret, webhook_secret_file) {
+        (Some(s), _) => Some(Secret::new(s)),
+        (None, Some(f)) => Some(Secret::new(
+            std::fs::read_to_string(&f)
+                .with_context(|| format!("reading the webhook secret {}", f.display()))?
+                .trim()
+                .to_string(),
         )),
         (None, None) => None,
     };
-    if let Some(secret) = secret {
-        let trigger = crate::source::Trigger::default();
-        let fan_out = trigger.clone();
-        let all = handles.clone();
-        tokio::spawn(async move {
-            loop {
-                fan_out.fired().await;
-                for h in all.iter() {
-                    h.trigger.fire();
-                }
-            }
-        });
-        app = app.merge(crate::source::webhook::router(crate::source::webhook::WebhookState { secret, trigger }));
-    }
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving probes, metrics and the API");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let daemon = Daemon::start(client, DaemonConfig { sources: specs, listen, webhook_secret }).await?;
+    println!("gitcanary listening on http://{}", daemon.addr);
     wait_for_signal().await;
     tracing::info!("shutting down: finishing the sync pass in flight");
-    let _ = shutdown_tx.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
-    server.abort();
+    daemon.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 
