@@ -5,3 +5,6 @@
 
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
+
+/// Git source: follow a branch, load manifests, read approvals from commits.
+pub mod source;
