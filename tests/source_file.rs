@@ -248,7 +248,8 @@ fn refusals_name_the_file_and_the_problem() {
         ));
     }
     let big = format!("{}# {}\n", service("big"), "x".repeat(2048));
-    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    type Files = Vec<(&'static str, String)>;
+    let cases: Vec<(&str, Files, &str)> = vec![
         (
             "invalid yaml",
             vec![("deploy/bad.yaml", "a: b\nc: [d\n".into())],
