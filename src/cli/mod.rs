@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 pub mod localkube;
+pub mod validate;
 
 /// GitOps progressive delivery on a service mesh.
 #[derive(Debug, Parser)]
@@ -32,6 +33,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run a Kubernetes-API-compatible server for tests and demos.
     Localkube(localkube::LocalkubeArgs),
+    /// Check a directory of manifests offline; one line per problem, non-zero exit if any.
+    Validate(validate::ValidateArgs),
 }
 
 impl Cli {
@@ -39,6 +42,7 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
             Command::Localkube(args) => localkube::run(args).await,
+            Command::Validate(args) => validate::run(args).await,
         }
     }
 }
