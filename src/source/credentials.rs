@@ -120,10 +120,10 @@ pub fn redact_userinfo(text: &str) -> String {
         let end = tail.find(['/', ' ', '\'', '"']).unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split(':').next().unwrap_or_default();
-                out.push_str(&format!("{user}:***@{host}"));
-            }
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => out.push_str(&format!("{user}:***@{host}")),
+                None => out.push_str(authority),
+            },
             None => out.push_str(authority),
         }
         rest = &tail[end..];
@@ -161,10 +161,10 @@ mod tests {
                 "fetch https://u:***@host/repo.git failed",
             ),
             ("https://host/x", "https://host/x"),
-            ("ssh://git@host:22/x", "ssh://git:***@host:22/x"),
+            ("ssh://git@host:22/x", "ssh://git@host:22/x"),
             (
                 "a http://t@h b https://x:y@z",
-                "a http://t:***@h b https://x:***@z",
+                "a http://t@h b https://x:***@z",
             ),
         ];
         for (input, want) in cases {

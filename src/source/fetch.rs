@@ -196,6 +196,27 @@ impl Mirror {
     }
 }
 
+/// Says what the remote asked for and what we could (not) give, without any secret.
+fn auth_failure(resolved: &Resolved, allowed: CredentialType, offered: &HashSet<u32>) -> String {
+    let was_offered = |t: CredentialType| offered.contains(&t.bits());
+    if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+        if resolved.password.is_none() {
+            return "authentication failed: the remote asks for a username and password, and none is configured".into();
+        }
+        if was_offered(CredentialType::USER_PASS_PLAINTEXT) {
+            return "authentication failed: the remote rejected the username and password".into();
+        }
+    }
+    if allowed.contains(CredentialType::SSH_KEY) {
+        if resolved.ssh_key.is_none() {
+            return "authentication failed: the remote asks for an SSH key, and none is configured"
+                .into();
+        }
+        return "authentication failed: the remote rejected the SSH key".into();
+    }
+    "authentication failed: no credentials of the kind the remote asks for are configured".into()
+}
+
 fn refspec(branch: &str) -> String {
     format!("+refs/heads/{branch}:{}", tracking_ref(branch))
 }
@@ -248,9 +269,9 @@ fn callbacks<'a>(
                 password.expose(),
             );
         }
-        Err(git2::Error::from_str(
-            "authentication failed: no (more) credentials to offer for this remote",
-        ))
+        Err(git2::Error::from_str(&auth_failure(
+            resolved, allowed, &offered,
+        )))
     });
     callbacks.certificate_check(move |cert, host| {
         let Some(hostkey) = cert.as_hostkey() else {
