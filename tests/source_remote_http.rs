@@ -142,16 +142,30 @@ fn wrong_or_missing_credentials_fail_without_showing_the_secret() {
             "secret leaked: {shown}"
         );
     }
-    // A password embedded in the URL is not shown either.
+    // A password embedded in the URL is not shown either: not in errors, status, config or logs.
     let embedded = url.replace("http://", &format!("http://{USER}:url-secret-999@"));
-    let mut follower =
-        Follower::new(config(&embedded, cache.path(), Credentials::default())).unwrap();
-    let outcome = follower.poll();
-    let shown = visible(&follower);
-    assert!(
-        !shown.contains("url-secret-999"),
-        "secret leaked ({outcome:?}): {shown}"
-    );
+    let cfg = config(&embedded, cache.path(), basic("also-secret-555"));
+    let shown_config = format!("{cfg:?}");
+    let logs = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone())
+        .finish();
+    let (outcome, shown) = tracing::subscriber::with_default(subscriber, || {
+        let mut follower = Follower::new(cfg).unwrap();
+        let outcome = follower.poll();
+        (outcome, visible(&follower))
+    });
+    let logged = logs.text();
+    assert!(logged.contains("fetch failed"), "nothing logged: {logged}");
+    for text in [&shown, &shown_config, &logged] {
+        for secret in ["url-secret-999", "also-secret-555"] {
+            assert!(
+                !text.contains(secret),
+                "secret leaked ({outcome:?}): {text}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -181,4 +195,33 @@ fn bearer_tokens_and_secret_files() {
     std::fs::write(&file, format!("{PASSWORD}\n")).unwrap();
     assert_eq!(follower.poll(), Poll::NewSnapshot, "{}", visible(&follower));
     git(s.work.path(), &["status"]);
+}
+
+/// Collects log output in memory.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }

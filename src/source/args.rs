@@ -130,3 +130,52 @@ impl SourceArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        source: SourceArgs,
+    }
+
+    #[test]
+    fn flags_become_a_config_without_printing_secrets() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--repo",
+            "https://bot:inline-pw@git.example.com/deploy.git",
+            "--interval",
+            "45s",
+            "--git-password",
+            "flag-pw",
+            "--path",
+            "deploy",
+        ]);
+        let config = cli
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.source.into_config("main").map_err(|e| e.to_string()));
+        let Ok(config) = config else {
+            panic!("{config:?}");
+        };
+        assert_eq!(config.interval, Duration::from_secs(45));
+        assert_eq!(config.branch, "main");
+        assert_eq!(config.limits.max_file_bytes, DEFAULT_MAX_FILE_BYTES);
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("inline-pw") && !shown.contains("flag-pw"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_interval_defaults_to_thirty_seconds() {
+        let config = Cli::try_parse_from(["x", "--repo", "/srv/repo"])
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.source.into_config("main").map_err(|e| e.to_string()));
+        assert_eq!(config.map(|c| c.interval).ok(), Some(DEFAULT_INTERVAL));
+    }
+}

@@ -14,7 +14,7 @@ use tracing::{info, info_span, warn};
 
 use crate::source::Limits;
 use crate::source::approvals::{self, Seen};
-use crate::source::credentials::Credentials;
+use crate::source::credentials::{Credentials, redact_userinfo};
 use crate::source::fetch::{FetchError, Mirror};
 use crate::source::manifest::git::{load_tree, tree_at};
 use crate::source::manifest::{FileCache, LoadError, canonical};
@@ -25,7 +25,8 @@ use crate::source::snapshot::{CommitInfo, Snapshot};
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Everything the follower needs; built from flags by [`crate::source::args::SourceArgs`].
-#[derive(Debug, Clone)]
+/// `Debug` hides any password in `url`; the credentials hide themselves.
+#[derive(Clone)]
 pub struct SourceConfig {
     /// Shown in logs and spans to tell several sources apart.
     pub name: String,
@@ -40,6 +41,23 @@ pub struct SourceConfig {
     pub limits: Limits,
     /// Watch a local-path remote with `notify` so local commits are seen at once.
     pub watch_local: bool,
+}
+
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("name", &self.name)
+            .field("url", &redact_userinfo(&self.url))
+            .field("branch", &self.branch)
+            .field("path", &self.path)
+            .field("cache_dir", &self.cache_dir)
+            .field("interval", &self.interval)
+            .field("credentials", &self.credentials)
+            .field("signers", &self.signers)
+            .field("limits", &self.limits)
+            .field("watch_local", &self.watch_local)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
