@@ -32,7 +32,11 @@ pub struct Daemon {
 
 impl Daemon {
     pub async fn start(client: kube::Client, config: DaemonConfig) -> anyhow::Result<Daemon> {
-        let DaemonConfig { sources, listen, webhook_secret } = config;
+        let DaemonConfig {
+            sources,
+            listen,
+            webhook_secret,
+        } = config;
         let mut registry = Registry::default();
         let metrics = SyncMetrics::register(&mut registry);
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -40,17 +44,26 @@ impl Daemon {
         let mut tasks = vec![];
         for spec in sources {
             let (source_cfg, sync_cfg) = spec.into_configs()?;
-            let follower =
-                crate::source::follow(source_cfg.clone()).with_context(|| format!("starting source {}", source_cfg.name))?;
+            let follower = crate::source::follow(source_cfg.clone())
+                .with_context(|| format!("starting source {}", source_cfg.name))?;
             let syncer = Syncer::new(client.clone(), sync_cfg);
             let resync = source_cfg.interval.max(Duration::from_secs(1));
-            let (handle, task) =
-                crate::sync::runner::spawn(follower, syncer, &source_cfg, metrics.clone(), resync, shutdown_rx.clone());
+            let (handle, task) = crate::sync::runner::spawn(
+                follower,
+                syncer,
+                &source_cfg,
+                metrics.clone(),
+                resync,
+                shutdown_rx.clone(),
+            );
             handles.push(handle);
             tasks.push(task);
         }
         let handles = Arc::new(handles);
-        let mut app = crate::web::router(crate::web::WebState { sources: handles.clone(), registry: Arc::new(registry) });
+        let mut app = crate::web::router(crate::web::WebState {
+            sources: handles.clone(),
+            registry: Arc::new(registry),
+        });
         if let Some(secret) = webhook_secret {
             let trigger = crate::source::Trigger::default();
             let fan_out = trigger.clone();
@@ -63,9 +76,13 @@ impl Daemon {
                     }
                 }
             }));
-            app = app.merge(crate::source::webhook::router(crate::source::webhook::WebhookState { secret, trigger }));
+            app = app.merge(crate::source::webhook::router(
+                crate::source::webhook::WebhookState { secret, trigger },
+            ));
         }
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "serving probes, metrics and the API");
         let server = tokio::spawn(async move {
@@ -73,7 +90,13 @@ impl Daemon {
                 tracing::error!(error = %e, "HTTP server stopped");
             }
         });
-        Ok(Daemon { addr, sources: handles, shutdown, tasks, server })
+        Ok(Daemon {
+            addr,
+            sources: handles,
+            shutdown,
+            tasks,
+            server,
+        })
     }
 
     /// Lets every source finish the pass in flight, then stops.

@@ -5,10 +5,10 @@
 
 /// Argo Rollouts' API types (Rollout, AnalysisTemplate, AnalysisRun), their CRDs and validation.
 pub mod api;
-/// Wiring of a running daemon (sources, syncers, HTTP server, shutdown).
-pub mod daemon;
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
+/// Wiring of a running daemon (sources, syncers, HTTP server, shutdown).
+pub mod daemon;
 /// Git source: follow a branch, load manifests, read approvals from commits.
 pub mod source;
 /// Sync: snapshot → cluster with server-side apply, pruning and drift repair.

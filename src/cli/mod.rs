@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod crds;
 pub mod localkube;
 pub mod run;
+pub mod validate;
 
 /// GitOps progressive delivery on a service mesh.
 #[derive(Debug, Parser)]
@@ -35,15 +36,24 @@ impl GlobalArgs {
     /// else the in-cluster service account.
     pub async fn client(&self) -> anyhow::Result<kube::Client> {
         use anyhow::Context;
-        let options = kube::config::KubeConfigOptions { context: self.context.clone(), ..Default::default() };
+        let options = kube::config::KubeConfigOptions {
+            context: self.context.clone(),
+            ..Default::default()
+        };
         let config = match &self.kubeconfig {
             Some(path) => {
                 let kc = kube::config::Kubeconfig::read_from(path)
                     .with_context(|| format!("reading kubeconfig {}", path.display()))?;
-                kube::Config::from_custom_kubeconfig(kc, &options).await.context("loading the kubeconfig")?
+                kube::Config::from_custom_kubeconfig(kc, &options)
+                    .await
+                    .context("loading the kubeconfig")?
             }
-            None if self.context.is_some() => kube::Config::from_kubeconfig(&options).await.context("loading the kubeconfig")?,
-            None => kube::Config::infer().await.context("finding a kubeconfig or in-cluster configuration")?,
+            None if self.context.is_some() => kube::Config::from_kubeconfig(&options)
+                .await
+                .context("loading the kubeconfig")?,
+            None => kube::Config::infer()
+                .await
+                .context("finding a kubeconfig or in-cluster configuration")?,
         };
         kube::Client::try_from(config).context("building the Kubernetes client")
     }
@@ -52,17 +62,20 @@ impl GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Follow Git and keep the cluster in sync (the daemon).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Run a Kubernetes-API-compatible server for tests and demos.
     Localkube(localkube::LocalkubeArgs),
+    /// Check a directory of manifests offline; one line per problem, non-zero exit if any.
+    Validate(validate::ValidateArgs),
 }
 
 impl Cli {
     /// Runs the chosen subcommand; the returned code is the process exit code.
     pub async fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
-            Command::Run(args) => run::run(self.global, args).await,
+            Command::Run(args) => run::run(self.global, *args).await,
             Command::Localkube(args) => localkube::run(args).await,
+            Command::Validate(args) => validate::run(args).await,
         }
     }
 }

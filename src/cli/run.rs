@@ -39,12 +39,26 @@ pub struct RunArgs {
     /// Secret for `POST /hooks/git` (GitHub HMAC or GitLab token); without it the webhook is off.
     #[arg(long, env = "GITCANARY_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
-    #[arg(long, env = "GITCANARY_WEBHOOK_SECRET_FILE", conflicts_with = "webhook_secret")]
+    #[arg(
+        long,
+        env = "GITCANARY_WEBHOOK_SECRET_FILE",
+        conflicts_with = "webhook_secret"
+    )]
     pub webhook_secret_file: Option<PathBuf>,
 }
 
 pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let RunArgs { source, config, name, inventory_namespace, allow_empty, no_self_heal, listen, webhook_secret, webhook_secret_file } = args;
+    let RunArgs {
+        source,
+        config,
+        name,
+        inventory_namespace,
+        allow_empty,
+        no_self_heal,
+        listen,
+        webhook_secret,
+        webhook_secret_file,
+    } = args;
     let target_ns = global.namespace.clone().unwrap_or_else(|| "default".into());
     let specs: Vec<SourceSpec> = match (config, source) {
         (Some(path), _) => SourceSpec::load(&path)?,
@@ -56,7 +70,9 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
             !no_self_heal,
             allow_empty,
         )],
-        (None, None) => anyhow::bail!("give a source with --repo URL, or several with --config FILE"),
+        (None, None) => {
+            anyhow::bail!("give a source with --repo URL, or several with --config FILE")
+        }
     };
     let client = global.client().await?;
     let webhook_secret = match (webhook_secret, webhook_secret_file) {
@@ -69,7 +85,15 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         )),
         (None, None) => None,
     };
-    let daemon = Daemon::start(client, DaemonConfig { sources: specs, listen, webhook_secret }).await?;
+    let daemon = Daemon::start(
+        client,
+        DaemonConfig {
+            sources: specs,
+            listen,
+            webhook_secret,
+        },
+    )
+    .await?;
     println!("gitcanary listening on http://{}", daemon.addr);
     wait_for_signal().await;
     tracing::info!("shutting down: finishing the sync pass in flight");
@@ -82,13 +106,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -13,13 +13,26 @@ use crate::source::args::SourceArgs;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Parse { path: PathBuf, source: serde_yaml::Error },
+    Parse {
+        path: PathBuf,
+        source: serde_yaml::Error,
+    },
     #[error("{path}: source {name:?}: {message}")]
-    Invalid { path: PathBuf, name: String, message: String },
+    Invalid {
+        path: PathBuf,
+        name: String,
+        message: String,
+    },
     #[error("source {name}: {source}")]
-    Signers { name: String, source: crate::source::signature::SignatureError },
+    Signers {
+        name: String,
+        source: crate::source::signature::SignatureError,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +91,8 @@ mod humantime_serde_opt {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| humantime::parse_duration(&s).map_err(serde::de::Error::custom)).transpose()
+        s.map(|s| humantime::parse_duration(&s).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 
@@ -94,14 +108,27 @@ pub struct SourceSpec {
 fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 40
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-');
-    if ok { Ok(()) } else { Err("a source name must be 1-40 lowercase letters, digits or '-'".into()) }
+    if ok {
+        Ok(())
+    } else {
+        Err("a source name must be 1-40 lowercase letters, digits or '-'".into())
+    }
 }
 
 impl SourceSpec {
-    pub fn from_args(name: &str, args: SourceArgs, namespace: &str, inventory_ns: Option<String>, self_heal: bool, allow_empty: bool) -> Self {
+    pub fn from_args(
+        name: &str,
+        args: SourceArgs,
+        namespace: &str,
+        inventory_ns: Option<String>,
+        self_heal: bool,
+        allow_empty: bool,
+    ) -> Self {
         SourceSpec {
             name: name.to_string(),
             args,
@@ -116,24 +143,42 @@ impl SourceSpec {
     }
 
     pub fn load(path: &Path) -> Result<Vec<SourceSpec>, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Vec<SourceSpec>, ConfigError> {
-        let file: File = serde_yaml::from_str(text).map_err(|source| ConfigError::Parse { path: path.into(), source })?;
+        let file: File = serde_yaml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source,
+        })?;
         let mut out = vec![];
         for s in file.sources {
-            check_name(&s.name).map_err(|message| ConfigError::Invalid { path: path.into(), name: s.name.clone(), message })?;
+            check_name(&s.name).map_err(|message| ConfigError::Invalid {
+                path: path.into(),
+                name: s.name.clone(),
+                message,
+            })?;
             if out.iter().any(|o: &SourceSpec| o.name == s.name) {
-                return Err(ConfigError::Invalid { path: path.into(), name: s.name, message: "defined twice".into() });
+                return Err(ConfigError::Invalid {
+                    path: path.into(),
+                    name: s.name,
+                    message: "defined twice".into(),
+                });
             }
             let args = SourceArgs {
                 url: s.repo,
                 branch: s.branch,
                 path: s.path,
-                interval: s.interval.unwrap_or(crate::source::follower::DEFAULT_INTERVAL),
-                cache_dir: s.cache_dir.unwrap_or_else(|| PathBuf::from("/var/cache/gitcanary")),
+                interval: s
+                    .interval
+                    .unwrap_or(crate::source::follower::DEFAULT_INTERVAL),
+                cache_dir: s
+                    .cache_dir
+                    .unwrap_or_else(|| PathBuf::from("/var/cache/gitcanary")),
                 git_username: s.username,
                 git_password: None,
                 git_password_file: s.password_file,
@@ -147,14 +192,27 @@ impl SourceSpec {
                 max_manifest_bytes: crate::source::manifest::DEFAULT_MAX_FILE_BYTES,
                 no_watch: false,
             };
-            out.push(SourceSpec::from_args(&s.name, args, &s.namespace, s.inventory_namespace, s.self_heal, s.allow_empty));
+            out.push(SourceSpec::from_args(
+                &s.name,
+                args,
+                &s.namespace,
+                s.inventory_namespace,
+                s.self_heal,
+                s.allow_empty,
+            ));
         }
         Ok(out)
     }
 
     pub fn into_configs(self) -> Result<(SourceConfig, SyncConfig), ConfigError> {
         let name = self.name.clone();
-        let mut source = self.args.into_config(&name).map_err(|source| ConfigError::Signers { name: name.clone(), source })?;
+        let mut source = self
+            .args
+            .into_config(&name)
+            .map_err(|source| ConfigError::Signers {
+                name: name.clone(),
+                source,
+            })?;
         // Each source gets its own mirror directory under the cache dir.
         source.cache_dir = source.cache_dir.join(&name);
         Ok((source, self.sync))
@@ -183,7 +241,10 @@ mod tests {
             "sources:\n- name: a\n  repo: x\n- name: a\n  repo: y\n",
             "sources:\n- name: a\n  repo: x\n  colour: red\n",
         ] {
-            assert!(SourceSpec::parse(text, Path::new("c.yaml")).is_err(), "{text}");
+            assert!(
+                SourceSpec::parse(text, Path::new("c.yaml")).is_err(),
+                "{text}"
+            );
         }
     }
 }

@@ -46,19 +46,36 @@ impl std::fmt::Display for ObjectFailure {
 }
 
 fn join(fs: &[ObjectFailure]) -> String {
-    fs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    fs.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("commit {commit} has no manifests; refusing to prune everything (use --allow-empty to allow it)")]
+    #[error(
+        "commit {commit} has no manifests; refusing to prune everything (use --allow-empty to allow it)"
+    )]
     EmptySnapshot { commit: String },
     #[error("commit {commit}: nothing applied, the server rejected {} object(s) in a dry run: {}", failures.len(), join(failures))]
-    DryRun { commit: String, failures: Vec<ObjectFailure> },
+    DryRun {
+        commit: String,
+        failures: Vec<ObjectFailure>,
+    },
     #[error("commit {commit}: {}", join(failures))]
-    Apply { commit: String, failures: Vec<ObjectFailure> },
-    #[error("commit {commit}: CustomResourceDefinition {name} was applied but its kind is not served after {waited:?}")]
-    CrdNotServed { commit: String, name: String, waited: Duration },
+    Apply {
+        commit: String,
+        failures: Vec<ObjectFailure>,
+    },
+    #[error(
+        "commit {commit}: CustomResourceDefinition {name} was applied but its kind is not served after {waited:?}"
+    )]
+    CrdNotServed {
+        commit: String,
+        name: String,
+        waited: Duration,
+    },
     #[error("reading or writing the inventory ConfigMap: {0}")]
     Inventory(#[source] kube::Error),
 }
@@ -123,7 +140,10 @@ impl Syncer {
                 let spec = m.object.get("spec")?;
                 let group = spec.get("group")?.as_str()?.to_string();
                 let kind = spec.pointer("/names/kind")?.as_str()?.to_string();
-                Some(((group, kind), spec.get("scope").and_then(Value::as_str) == Some("Namespaced")))
+                Some((
+                    (group, kind),
+                    spec.get("scope").and_then(Value::as_str) == Some("Namespaced"),
+                ))
             })
             .collect()
     }
@@ -137,14 +157,19 @@ impl Syncer {
             let kind = match self.kinds.resolve(&m.key.api_version, &m.key.kind).await {
                 Ok(k) => Some(k),
                 Err(e) => {
-                    if let Some(ns) = crd_scopes.get(&(m.key.group().to_string(), m.key.kind.clone())) {
+                    if let Some(ns) =
+                        crd_scopes.get(&(m.key.group().to_string(), m.key.kind.clone()))
+                    {
                         out.push(self.resolved(m, None, *ns));
                         continue;
                     }
                     failures.push(ObjectFailure {
                         origin,
                         object: m.key.to_string(),
-                        message: format!("the server does not serve {} {}: {e}", m.key.api_version, m.key.kind),
+                        message: format!(
+                            "the server does not serve {} {}: {e}",
+                            m.key.api_version, m.key.kind
+                        ),
                     });
                     continue;
                 }
@@ -152,11 +177,28 @@ impl Syncer {
             let namespaced = kind.as_ref().is_some_and(|k| k.namespaced);
             out.push(self.resolved(m, kind, namespaced));
         }
-        if failures.is_empty() { Ok(out) } else { Err(SyncError::DryRun { commit: snapshot.commit.id.clone(), failures }) }
+        if failures.is_empty() {
+            Ok(out)
+        } else {
+            Err(SyncError::DryRun {
+                commit: snapshot.commit.id.clone(),
+                failures,
+            })
+        }
     }
 
-    fn resolved(&self, m: &crate::source::snapshot::Manifest, kind: Option<Kind>, namespaced: bool) -> Resolved {
-        let namespace = namespaced.then(|| m.key.namespace.clone().unwrap_or_else(|| self.cfg.namespace.clone()));
+    fn resolved(
+        &self,
+        m: &crate::source::snapshot::Manifest,
+        kind: Option<Kind>,
+        namespaced: bool,
+    ) -> Resolved {
+        let namespace = namespaced.then(|| {
+            m.key
+                .namespace
+                .clone()
+                .unwrap_or_else(|| self.cfg.namespace.clone())
+        });
         let mut object = m.object.clone();
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             match &namespace {
@@ -166,13 +208,27 @@ impl Syncer {
         }
         let hash: String = m.hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
         let object = plan::stamp(&object, &self.cfg.source, &hash);
-        let obj_ref = ObjRef { api_version: m.key.api_version.clone(), kind: m.key.kind.clone(), namespace, name: m.key.name.clone() };
-        Resolved { desired: Desired { obj_ref, origin: m.origin.to_string(), object }, kind }
+        let obj_ref = ObjRef {
+            api_version: m.key.api_version.clone(),
+            kind: m.key.kind.clone(),
+            namespace,
+            name: m.key.name.clone(),
+        };
+        Resolved {
+            desired: Desired {
+                obj_ref,
+                origin: m.origin.to_string(),
+                object,
+            },
+            kind,
+        }
     }
 
     fn api(&self, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {
         match namespace {
-            Some(ns) if kind.namespaced => Api::namespaced_with(self.client.clone(), ns, &kind.resource),
+            Some(ns) if kind.namespaced => {
+                Api::namespaced_with(self.client.clone(), ns, &kind.resource)
+            }
             _ => Api::all_with(self.client.clone(), &kind.resource),
         }
     }
@@ -180,16 +236,26 @@ impl Syncer {
     /// Computes the plan for a snapshot against what is live now (no writes).
     pub async fn plan(&mut self, snapshot: &Snapshot) -> Result<(Plan, Vec<Resolved>), SyncError> {
         if snapshot.objects.is_empty() && !self.cfg.allow_empty {
-            return Err(SyncError::EmptySnapshot { commit: snapshot.commit.id.clone() });
+            return Err(SyncError::EmptySnapshot {
+                commit: snapshot.commit.id.clone(),
+            });
         }
         if self.inventory.is_none() {
-            let inv = Inventory::load(self.client.clone(), &self.cfg.inventory_namespace, &self.cfg.source)
-                .await
-                .map_err(SyncError::Inventory)?;
+            let inv = Inventory::load(
+                self.client.clone(),
+                &self.cfg.inventory_namespace,
+                &self.cfg.source,
+            )
+            .await
+            .map_err(SyncError::Inventory)?;
             self.inventory = Some(inv);
         }
         let resolved = self.resolve(snapshot).await?;
-        let inventory = self.inventory.as_ref().map(|i| i.objects.clone()).unwrap_or_default();
+        let inventory = self
+            .inventory
+            .as_ref()
+            .map(|i| i.objects.clone())
+            .unwrap_or_default();
         for r in &resolved {
             if let Some(k) = &r.kind {
                 self.live.ensure(k).await;
@@ -200,7 +266,10 @@ impl Syncer {
                 self.live.ensure(&k).await;
             }
         }
-        let ids = resolved.iter().map(|r| r.desired.obj_ref.id()).chain(inventory.iter().map(ObjRef::id));
+        let ids = resolved
+            .iter()
+            .map(|r| r.desired.obj_ref.id())
+            .chain(inventory.iter().map(ObjRef::id));
         let live = self.live.snapshot(ids);
         let desired: Vec<Desired> = resolved.iter().map(|r| r.desired.clone()).collect();
         let managed = managed_of(&desired);
@@ -211,7 +280,10 @@ impl Syncer {
     pub async fn sync(&mut self, snapshot: &Snapshot) -> Result<PassReport, SyncError> {
         let commit = snapshot.commit.id.clone();
         let (plan, resolved) = self.plan(snapshot).await?;
-        let kinds: BTreeMap<_, _> = resolved.iter().map(|r| (r.desired.obj_ref.id(), r.kind.clone())).collect();
+        let kinds: BTreeMap<_, _> = resolved
+            .iter()
+            .map(|r| (r.desired.obj_ref.id(), r.kind.clone()))
+            .collect();
         let desired: Vec<Desired> = resolved.iter().map(|r| r.desired.clone()).collect();
         let managed = managed_of(&desired);
 
@@ -236,13 +308,37 @@ impl Syncer {
                 match self.apply_one(op, &kind, &managed).await {
                     Ok(()) => {
                         report.applied += 1;
-                        let state = if op.exists { ObjectState::Configured } else { ObjectState::Created };
-                        report.objects.push(ObjectStatus { obj_ref: op.obj_ref.clone(), origin: op.origin.clone(), state, message: None });
-                        self.event(&op.obj_ref, &kind, if op.exists { "Configured" } else { "Created" }, &format!("applied from commit {} ({})", short(&commit), op.origin)).await;
+                        let state = if op.exists {
+                            ObjectState::Configured
+                        } else {
+                            ObjectState::Created
+                        };
+                        report.objects.push(ObjectStatus {
+                            obj_ref: op.obj_ref.clone(),
+                            origin: op.origin.clone(),
+                            state,
+                            message: None,
+                        });
+                        self.event(
+                            &op.obj_ref,
+                            &kind,
+                            if op.exists { "Configured" } else { "Created" },
+                            &format!("applied from commit {} ({})", short(&commit), op.origin),
+                        )
+                        .await;
                     }
                     Err(message) => {
-                        report.objects.push(ObjectStatus { obj_ref: op.obj_ref.clone(), origin: op.origin.clone(), state: ObjectState::Failed, message: Some(message.clone()) });
-                        failures.push(ObjectFailure { origin: op.origin.clone(), object: op.obj_ref.to_string(), message });
+                        report.objects.push(ObjectStatus {
+                            obj_ref: op.obj_ref.clone(),
+                            origin: op.origin.clone(),
+                            state: ObjectState::Failed,
+                            message: Some(message.clone()),
+                        });
+                        failures.push(ObjectFailure {
+                            origin: op.origin.clone(),
+                            object: op.obj_ref.to_string(),
+                            message,
+                        });
                     }
                 }
             }
@@ -253,26 +349,61 @@ impl Syncer {
             }
         }
         for r in &plan.unchanged {
-            let origin = desired.iter().find(|d| &d.obj_ref == r).map(|d| d.origin.clone()).unwrap_or_default();
-            report.objects.push(ObjectStatus { obj_ref: r.clone(), origin, state: ObjectState::Synced, message: None });
+            let origin = desired
+                .iter()
+                .find(|d| &d.obj_ref == r)
+                .map(|d| d.origin.clone())
+                .unwrap_or_default();
+            report.objects.push(ObjectStatus {
+                obj_ref: r.clone(),
+                origin,
+                state: ObjectState::Synced,
+                message: None,
+            });
         }
         // 3. Prune what left Git (reverse waves).
         for r in &plan.prune {
             match self.prune_one(r).await {
                 Ok(()) => {
                     report.pruned += 1;
-                    report.objects.push(ObjectStatus { obj_ref: r.clone(), origin: String::new(), state: ObjectState::Pruned, message: None });
+                    report.objects.push(ObjectStatus {
+                        obj_ref: r.clone(),
+                        origin: String::new(),
+                        state: ObjectState::Pruned,
+                        message: None,
+                    });
                 }
-                Err(message) => failures.push(ObjectFailure { origin: "(inventory)".into(), object: r.to_string(), message }),
+                Err(message) => failures.push(ObjectFailure {
+                    origin: "(inventory)".into(),
+                    object: r.to_string(),
+                    message,
+                }),
             }
         }
         for r in &plan.kept {
-            report.objects.push(ObjectStatus { obj_ref: r.clone(), origin: String::new(), state: ObjectState::Kept, message: Some(format!("left Git; kept because of {}: \"false\"", plan::PRUNE_ANNOTATION)) });
+            report.objects.push(ObjectStatus {
+                obj_ref: r.clone(),
+                origin: String::new(),
+                state: ObjectState::Kept,
+                message: Some(format!(
+                    "left Git; kept because of {}: \"false\"",
+                    plan::PRUNE_ANNOTATION
+                )),
+            });
         }
         // 4. Ignored rollout-owned fields, reported once each.
         for (r, i) in &plan.ignored {
-            let field = IgnoredField { object: r.to_string(), field: i.field.clone(), git: i.git.clone(), live: i.live.clone() };
-            if self.reported_ignored.insert((field.object.clone(), field.field.clone(), field.git.clone())) {
+            let field = IgnoredField {
+                object: r.to_string(),
+                field: i.field.clone(),
+                git: i.git.clone(),
+                live: i.live.clone(),
+            };
+            if self.reported_ignored.insert((
+                field.object.clone(),
+                field.field.clone(),
+                field.git.clone(),
+            )) {
                 warn!(object = %field.object, field = %field.field, git = %field.git, live = %field.live,
                     "Git sets a field the rollout controller owns; ignored");
                 report.newly_ignored.push(field.clone());
@@ -287,7 +418,9 @@ impl Syncer {
             }
         }
         if let Some(inv) = self.inventory.as_mut() {
-            inv.save(next, &self.cfg.source, &commit).await.map_err(SyncError::Inventory)?;
+            inv.save(next, &self.cfg.source, &commit)
+                .await
+                .map_err(SyncError::Inventory)?;
         }
         if !failures.is_empty() {
             return Err(SyncError::Apply { commit, failures });
@@ -296,18 +429,34 @@ impl Syncer {
         Ok(report)
     }
 
-    async fn dry_run(&self, ops: &[ApplyOp], kinds: &BTreeMap<(String, String, Option<String>, String), Option<Kind>>) -> Vec<ObjectFailure> {
+    async fn dry_run(
+        &self,
+        ops: &[ApplyOp],
+        kinds: &BTreeMap<(String, String, Option<String>, String), Option<Kind>>,
+    ) -> Vec<ObjectFailure> {
         let pp = PatchParams::apply(FIELD_MANAGER).force().dry_run();
-        let jobs = ops.iter().filter_map(|op| {
-            let kind = kinds.get(&op.obj_ref.id()).cloned().flatten()?;
-            let api = self.api(&kind, op.obj_ref.namespace.as_deref());
-            let pp = pp.clone();
-            Some(async move {
-                let res = with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &Patch::Apply(&op.body))).await;
-                res.err().map(|e| ObjectFailure { origin: op.origin.clone(), object: op.obj_ref.to_string(), message: api_message(&e) })
+        let jobs: Vec<_> = ops
+            .iter()
+            .filter_map(|op| {
+                let kind = kinds.get(&op.obj_ref.id()).cloned().flatten()?;
+                let api = self.api(&kind, op.obj_ref.namespace.as_deref());
+                let pp = pp.clone();
+                Some(async move {
+                    let patch = Patch::Apply(&op.body);
+                    let res = with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await;
+                    res.err().map(|e| ObjectFailure {
+                        origin: op.origin.clone(),
+                        object: op.obj_ref.to_string(),
+                        message: api_message(&e),
+                    })
+                })
             })
-        });
-        futures::stream::iter(jobs).buffer_unordered(8).filter_map(|f| async move { f }).collect().await
+            .collect();
+        let results: Vec<Option<ObjectFailure>> = futures::stream::iter(jobs)
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        results.into_iter().flatten().collect()
     }
 
     /// Applies one object; for objects whose rollout-owned fields were masked with live values the
@@ -320,16 +469,23 @@ impl Syncer {
         let mut body = op.body.clone();
         for attempt in 0..5 {
             if masked && op.exists {
-                let live = with_backoff(5, || api.get_opt(&op.obj_ref.name)).await.map_err(|e| api_message(&e))?;
+                let live = with_backoff(5, || api.get_opt(&op.obj_ref.name))
+                    .await
+                    .map_err(|e| api_message(&e))?;
                 let live = live.and_then(|l| serde_json::to_value(l).ok());
                 let desired = self.desired_body(op);
                 let (mut b, _) = managed.mask(&ns, &desired, live.as_ref());
-                if let Some(rv) = live.as_ref().and_then(|l| l.pointer("/metadata/resourceVersion")).cloned() {
+                if let Some(rv) = live
+                    .as_ref()
+                    .and_then(|l| l.pointer("/metadata/resourceVersion"))
+                    .cloned()
+                {
                     b["metadata"]["resourceVersion"] = rv;
                 }
                 body = b;
             }
-            match with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &Patch::Apply(&body))).await {
+            let patch = Patch::Apply(&body);
+            match with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await {
                 Ok(obj) => {
                     self.live.own_write(obj.metadata.resource_version.clone());
                     if let Ok(v) = serde_json::to_value(&obj) {
@@ -357,9 +513,16 @@ impl Syncer {
     }
 
     async fn prune_one(&self, r: &ObjRef) -> Result<(), String> {
-        let kind = self.kinds.resolve(&r.api_version, &r.kind).await.map_err(|e| api_message(&e))?;
+        let kind = self
+            .kinds
+            .resolve(&r.api_version, &r.kind)
+            .await
+            .map_err(|e| api_message(&e))?;
         let api = self.api(&kind, r.namespace.as_deref());
-        let dp = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..Default::default() };
+        let dp = DeleteParams {
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..Default::default()
+        };
         match with_backoff(5, || api.delete(&r.name, &dp)).await {
             Ok(_) => {
                 self.live.put(r.id(), None);
@@ -381,7 +544,11 @@ impl Syncer {
                 return Ok(k);
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(SyncError::CrdNotServed { commit: commit.to_string(), name: format!("{} {}", r.api_version, r.kind), waited });
+                return Err(SyncError::CrdNotServed {
+                    commit: commit.to_string(),
+                    name: format!("{} {}", r.api_version, r.kind),
+                    waited,
+                });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -414,7 +581,12 @@ pub fn managed_of(desired: &[Desired]) -> Managed {
         desired
             .iter()
             .filter(|d| d.obj_ref.kind == "Rollout" && d.obj_ref.group() == "argoproj.io")
-            .map(|d| (d.obj_ref.namespace.as_deref().unwrap_or_default(), &d.object)),
+            .map(|d| {
+                (
+                    d.obj_ref.namespace.as_deref().unwrap_or_default(),
+                    &d.object,
+                )
+            }),
     )
 }
 

@@ -34,7 +34,11 @@ pub struct Inventory {
 
 impl Inventory {
     /// Reads the inventory (empty when it does not exist yet).
-    pub async fn load(client: kube::Client, namespace: &str, source: &str) -> Result<Inventory, kube::Error> {
+    pub async fn load(
+        client: kube::Client,
+        namespace: &str,
+        source: &str,
+    ) -> Result<Inventory, kube::Error> {
         let api: Api<ConfigMap> = Api::namespaced(client, namespace);
         let name = configmap_name(source);
         let existing = with_backoff(5, || api.get_opt(&name)).await?;
@@ -52,7 +56,12 @@ impl Inventory {
     }
 
     /// Writes the inventory if it changed.
-    pub async fn save(&mut self, objects: BTreeSet<ObjRef>, source: &str, commit: &str) -> Result<(), kube::Error> {
+    pub async fn save(
+        &mut self,
+        objects: BTreeSet<ObjRef>,
+        source: &str,
+        commit: &str,
+    ) -> Result<(), kube::Error> {
         if objects == self.objects {
             return Ok(());
         }
@@ -65,7 +74,8 @@ impl Inventory {
             "data": data,
         });
         let pp = PatchParams::apply("gitcanary").force();
-        with_backoff(5, || self.api.patch(&self.name, &pp, &Patch::Apply(&cm))).await?;
+        let patch = Patch::Apply(&cm);
+        with_backoff(5, || self.api.patch(&self.name, &pp, &patch)).await?;
         self.objects = objects;
         Ok(())
     }
@@ -78,8 +88,18 @@ mod tests {
     #[test]
     fn round_trip() {
         let objs: BTreeSet<ObjRef> = [
-            ObjRef { api_version: "v1".into(), kind: "Service".into(), namespace: Some("d".into()), name: "s".into() },
-            ObjRef { api_version: "apiextensions.k8s.io/v1".into(), kind: "CustomResourceDefinition".into(), namespace: None, name: "x.y".into() },
+            ObjRef {
+                api_version: "v1".into(),
+                kind: "Service".into(),
+                namespace: Some("d".into()),
+                name: "s".into(),
+            },
+            ObjRef {
+                api_version: "apiextensions.k8s.io/v1".into(),
+                kind: "CustomResourceDefinition".into(),
+                namespace: None,
+                name: "x.y".into(),
+            },
         ]
         .into_iter()
         .collect();

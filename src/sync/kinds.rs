@@ -21,20 +21,34 @@ pub struct Kinds {
 
 impl Kinds {
     pub fn new(client: Client) -> Self {
-        Kinds { client, cache: Mutex::new(HashMap::new()) }
+        Kinds {
+            client,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Looks the kind up (the server's discovery), remembering the answer.
     pub async fn resolve(&self, api_version: &str, kind: &str) -> Result<Kind, kube::Error> {
         let key = (api_version.to_string(), kind.to_string());
-        if let Some(k) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(k) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return Ok(k.clone());
         }
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
         let (resource, caps) = pinned_kind(&self.client, &gvk).await?;
-        let resolved = Kind { resource, namespaced: caps.scope == Scope::Namespaced };
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, resolved.clone());
+        let resolved = Kind {
+            resource,
+            namespaced: caps.scope == Scope::Namespaced,
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, resolved.clone());
         Ok(resolved)
     }
 }

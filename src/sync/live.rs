@@ -35,7 +35,10 @@ pub struct LiveCache {
 
 fn id_of(group: &str, kind: &str, obj: &Value) -> Option<Id> {
     let name = obj.pointer("/metadata/name")?.as_str()?.to_string();
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Some((group.to_string(), kind.to_string(), ns, name))
 }
 
@@ -107,14 +110,27 @@ impl LiveCache {
                     watcher::Event::Apply(o) | watcher::Event::Delete(o) => {
                         let deleted = o.metadata.deletion_timestamp.is_some();
                         let rv = o.metadata.resource_version.clone().unwrap_or_default();
-                        let Ok(v) = serde_json::to_value(&o) else { continue };
-                        let Some(id) = id_of(&group, &kname, &v) else { continue };
+                        let Ok(v) = serde_json::to_value(&o) else {
+                            continue;
+                        };
+                        let Some(id) = id_of(&group, &kname, &v) else {
+                            continue;
+                        };
                         let is_delete = matches!(ev_kind(&v), Some(true)) || deleted;
                         {
-                            let mut objs = shared.objects.write().unwrap_or_else(|p| p.into_inner());
-                            if is_delete { objs.remove(&id) } else { objs.insert(id, v) };
+                            let mut objs =
+                                shared.objects.write().unwrap_or_else(|p| p.into_inner());
+                            if is_delete {
+                                objs.remove(&id)
+                            } else {
+                                objs.insert(id, v)
+                            };
                         }
-                        let ours = shared.own_writes.lock().unwrap_or_else(|p| p.into_inner()).remove(&rv);
+                        let ours = shared
+                            .own_writes
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .remove(&rv);
                         if !ours {
                             drift.notify_one();
                         }
@@ -128,7 +144,11 @@ impl LiveCache {
     /// Records a resourceVersion produced by our own write so its watch event is not taken for drift.
     pub fn own_write(&self, rv: Option<String>) {
         if let Some(rv) = rv {
-            let mut w = self.shared.own_writes.lock().unwrap_or_else(|p| p.into_inner());
+            let mut w = self
+                .shared
+                .own_writes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if w.len() > 100_000 {
                 w.clear();
             }
@@ -137,18 +157,33 @@ impl LiveCache {
     }
 
     pub fn get(&self, id: &Id) -> Option<Value> {
-        self.shared.objects.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.shared
+            .objects
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// A copy of every live object with these ids.
     pub fn snapshot(&self, ids: impl IntoIterator<Item = Id>) -> BTreeMap<Id, Value> {
-        let objs = self.shared.objects.read().unwrap_or_else(|p| p.into_inner());
-        ids.into_iter().filter_map(|id| objs.get(&id).map(|v| (id, v.clone()))).collect()
+        let objs = self
+            .shared
+            .objects
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        ids.into_iter()
+            .filter_map(|id| objs.get(&id).map(|v| (id, v.clone())))
+            .collect()
     }
 
     /// Replaces one cached object after a direct read (the watch will confirm it).
     pub fn put(&self, id: Id, value: Option<Value>) {
-        let mut objs = self.shared.objects.write().unwrap_or_else(|p| p.into_inner());
+        let mut objs = self
+            .shared
+            .objects
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         match value {
             Some(v) => objs.insert(id, v),
             None => objs.remove(&id),

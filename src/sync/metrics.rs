@@ -32,17 +32,31 @@ pub struct SyncMetrics {
 impl SyncMetrics {
     pub fn register(registry: &mut Registry) -> Self {
         let m = SyncMetrics {
-            duration: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.005, 2.0, 14))),
+            duration: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.005, 2.0, 14))
+            }),
             results: Family::default(),
             applied: Family::default(),
             pruned: Family::default(),
             last_applied_commit_timestamp: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("gitcanary_sync");
-        r.register("duration_seconds", "Time a sync pass takes", m.duration.clone());
+        r.register(
+            "duration_seconds",
+            "Time a sync pass takes",
+            m.duration.clone(),
+        );
         r.register("results", "Sync passes by result", m.results.clone());
-        r.register("objects_applied", "Objects written by sync", m.applied.clone());
-        r.register("objects_pruned", "Objects deleted because they left Git", m.pruned.clone());
+        r.register(
+            "objects_applied",
+            "Objects written by sync",
+            m.applied.clone(),
+        );
+        r.register(
+            "objects_pruned",
+            "Objects deleted because they left Git",
+            m.pruned.clone(),
+        );
         r.register(
             "last_applied_commit_timestamp_seconds",
             "Committer time of the last commit applied",
@@ -52,6 +66,8 @@ impl SyncMetrics {
     }
 
     pub fn source(&self, name: &str) -> SourceLabel {
-        SourceLabel { source: name.to_string() }
+        SourceLabel {
+            source: name.to_string(),
+        }
     }
 }

@@ -44,12 +44,23 @@ mod tests {
     use super::*;
 
     fn api(code: u16) -> kube::Error {
-        kube::Error::Api(kube::core::Status::failure("x", "y").with_code(code).boxed())
+        kube::Error::Api(
+            kube::core::Status::failure("x", "y")
+                .with_code(code)
+                .boxed(),
+        )
     }
 
     #[test]
     fn transient_codes() {
-        for (code, want) in [(500, true), (503, true), (429, true), (409, false), (404, false), (422, false)] {
+        for (code, want) in [
+            (500, true),
+            (503, true),
+            (429, true),
+            (409, false),
+            (404, false),
+            (422, false),
+        ] {
             assert_eq!(is_transient(&api(code)), want, "{code}");
         }
     }

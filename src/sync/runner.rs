@@ -25,7 +25,12 @@ pub struct SourceHandle {
 }
 
 fn commit_ref(c: &CommitInfo) -> CommitRef {
-    CommitRef { id: c.id.clone(), message: c.summary.clone(), author: c.author.clone(), time: c.time }
+    CommitRef {
+        id: c.id.clone(),
+        message: c.summary.clone(),
+        author: c.author.clone(),
+        time: c.time,
+    }
 }
 
 /// Starts the loop; it ends after the pass in flight when `shutdown` turns true.
@@ -163,5 +168,9 @@ enum Outcome {
 /// With self-heal off, drift is only reported: plan, and say whether anything would change.
 async fn check_only(syncer: &mut Syncer, snap: &Snapshot) -> Result<Outcome, SyncError> {
     let (plan, _) = syncer.plan(snap).await?;
-    Ok(if plan.apply.is_empty() && plan.prune.is_empty() { Outcome::InSync } else { Outcome::Drifted })
+    Ok(if plan.apply.is_empty() && plan.prune.is_empty() {
+        Outcome::InSync
+    } else {
+        Outcome::Drifted
+    })
 }

@@ -39,19 +39,34 @@ async fn readyz(State(st): State<WebState>) -> Response {
     if waiting.is_empty() {
         (StatusCode::OK, "ok").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("waiting for the first sync of: {}", waiting.join(", "))).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("waiting for the first sync of: {}", waiting.join(", ")),
+        )
+            .into_response()
     }
 }
 
 async fn metrics(State(st): State<WebState>) -> Response {
     let mut out = String::new();
     match prometheus_client::encoding::text::encode(&mut out, &st.registry) {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], out).into_response(),
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            out,
+        )
+            .into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 
 async fn sources(State(st): State<WebState>) -> Response {
-    let all: Vec<_> = st.sources.iter().map(|s| s.state.borrow().clone()).collect();
+    let all: Vec<_> = st
+        .sources
+        .iter()
+        .map(|s| s.state.borrow().clone())
+        .collect();
     Json(serde_json::json!({ "sources": all })).into_response()
 }

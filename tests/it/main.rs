@@ -1,7 +1,17 @@
 //! Integration tests: one binary, so the crate graph is linked once. Each module is one area.
+#![allow(dead_code)]
 
 mod common;
 mod crds;
+mod git_repo;
+mod git_servers;
+mod git_signing;
 mod localkube_api;
 mod localkube_kubectl;
 mod roundtrip;
+mod source_file;
+mod source_remote_http;
+mod source_remote_ssh;
+mod source_signatures;
+mod source_validate;
+mod source_webhook;
