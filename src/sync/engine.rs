@@ -9,6 +9,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Propagatio
 use serde_json::Value;
 use tracing::{info, warn};
 
+use super::ignored::IgnoredTracker;
 use super::inventory::Inventory;
 use super::kinds::{Kind, Kinds};
 use super::live::LiveCache;
@@ -97,7 +98,7 @@ pub struct Syncer {
     kinds: Kinds,
     pub live: LiveCache,
     inventory: Option<Inventory>,
-    reported_ignored: BTreeSet<(String, String, String)>,
+    ignored: IgnoredTracker,
     recorder: kube::runtime::events::Recorder,
 }
 
@@ -121,7 +122,7 @@ impl Syncer {
             client,
             cfg,
             inventory: None,
-            reported_ignored: BTreeSet::new(),
+            ignored: IgnoredTracker::default(),
             recorder,
         }
     }
@@ -391,25 +392,14 @@ impl Syncer {
                 )),
             });
         }
-        // 4. Ignored rollout-owned fields, reported once each.
-        for (r, i) in &plan.ignored {
-            let field = IgnoredField {
-                object: r.to_string(),
-                field: i.field.clone(),
-                git: i.git.clone(),
-                live: i.live.clone(),
-            };
-            if self.reported_ignored.insert((
-                field.object.clone(),
-                field.field.clone(),
-                field.git.clone(),
-            )) {
-                warn!(object = %field.object, field = %field.field, git = %field.git, live = %field.live,
-                    "Git sets a field the rollout controller owns; ignored");
-                report.newly_ignored.push(field.clone());
-            }
-            report.ignored.push(field);
+        // 4. Git changes to rollout-owned fields: reported once, not applied.
+        let (new, active) = self.ignored.observe(&plan.ignored);
+        for f in &new {
+            warn!(object = %f.object, field = %f.field, git = %f.git, live = %f.live,
+                "a commit changed a field the rollout controller owns; not applied");
         }
+        report.newly_ignored = new;
+        report.ignored = active;
         // 5. The inventory now holds exactly what Git holds (failed prunes stay for the next pass).
         let mut next: BTreeSet<ObjRef> = desired.iter().map(|d| d.obj_ref.clone()).collect();
         for f in &failures {

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod ignored;
 pub mod inventory;
 pub mod kinds;
 pub mod live;
