@@ -13,6 +13,7 @@ use super::ignored::IgnoredTracker;
 use super::inventory::Inventory;
 use super::kinds::{Kind, Kinds};
 use super::live::LiveCache;
+use super::normalize;
 use super::ownership::Managed;
 use super::plan::{self, ApplyOp, Desired, ObjRef, Plan};
 use super::retry::with_backoff;
@@ -289,7 +290,7 @@ impl Syncer {
         let managed = managed_of(&desired);
 
         // 1. Dry run of every write whose kind is served: all or nothing.
-        let failures = self.dry_run(&plan.apply, &kinds).await;
+        let (failures, repairs) = self.dry_run(&plan.apply, &kinds).await;
         if !failures.is_empty() {
             return Err(SyncError::DryRun { commit, failures });
         }
@@ -306,10 +307,13 @@ impl Syncer {
                     Some(k) => k,
                     None => self.wait_for_kind(&op.obj_ref, &commit).await?,
                 };
-                match self.apply_one(op, &kind, &managed).await {
+                match self
+                    .apply_one(op, &kind, &managed, repairs.contains(&op.obj_ref))
+                    .await
+                {
                     Ok(()) => {
                         report.applied += 1;
-                        let state = if op.exists {
+                        let state = if op.exists() {
                             ObjectState::Configured
                         } else {
                             ObjectState::Created
@@ -323,7 +327,7 @@ impl Syncer {
                         self.event(
                             &op.obj_ref,
                             &kind,
-                            if op.exists { "Configured" } else { "Created" },
+                            if op.exists() { "Configured" } else { "Created" },
                             &format!("applied from commit {} ({})", short(&commit), op.origin),
                         )
                         .await;
@@ -419,60 +423,99 @@ impl Syncer {
         Ok(report)
     }
 
+    /// Dry-runs every write whose kind is served. Returns the failures, and the objects whose drift
+    /// server-side apply alone cannot undo (see [`normalize::repair_patch`]); those get a merge patch
+    /// first, itself dry-run here.
     async fn dry_run(
         &self,
         ops: &[ApplyOp],
         kinds: &BTreeMap<(String, String, Option<String>, String), Option<Kind>>,
-    ) -> Vec<ObjectFailure> {
-        let pp = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+    ) -> (Vec<ObjectFailure>, BTreeSet<ObjRef>) {
         let jobs: Vec<_> = ops
             .iter()
             .filter_map(|op| {
                 let kind = kinds.get(&op.obj_ref.id()).cloned().flatten()?;
                 let api = self.api(&kind, op.obj_ref.namespace.as_deref());
-                let pp = pp.clone();
-                Some(async move {
-                    let patch = Patch::Apply(&op.body);
-                    let res = with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await;
-                    res.err().map(|e| ObjectFailure {
-                        origin: op.origin.clone(),
-                        object: op.obj_ref.to_string(),
-                        message: api_message(&e),
-                    })
-                })
+                Some(async move { (op, dry_run_one(&api, op).await) })
             })
             .collect();
-        let results: Vec<Option<ObjectFailure>> = futures::stream::iter(jobs)
+        let results: Vec<_> = futures::stream::iter(jobs)
             .buffer_unordered(8)
             .collect()
             .await;
-        results.into_iter().flatten().collect()
+        let mut failures = vec![];
+        let mut repairs = BTreeSet::new();
+        for (op, r) in results {
+            match r {
+                Ok(false) => {}
+                Ok(true) => {
+                    repairs.insert(op.obj_ref.clone());
+                }
+                Err(message) => failures.push(ObjectFailure {
+                    origin: op.origin.clone(),
+                    object: op.obj_ref.to_string(),
+                    message,
+                }),
+            }
+        }
+        (failures, repairs)
     }
 
-    /// Applies one object; for objects whose rollout-owned fields were masked with live values the
-    /// write carries the resourceVersion those values came from, and a conflict re-reads and retries.
-    async fn apply_one(&self, op: &ApplyOp, kind: &Kind, managed: &Managed) -> Result<(), String> {
+    /// Applies one object. Objects with rollout-owned fields are re-read first and written with the
+    /// resourceVersion their live values came from (a conflict re-reads and retries), so a concurrent
+    /// controller write is never overwritten. `repair` sends a merge patch of the drifted fields first.
+    async fn apply_one(
+        &self,
+        op: &ApplyOp,
+        kind: &Kind,
+        managed: &Managed,
+        repair: bool,
+    ) -> Result<(), String> {
         let api = self.api(kind, op.obj_ref.namespace.as_deref());
         let pp = PatchParams::apply(FIELD_MANAGER).force();
         let ns = op.obj_ref.namespace.clone().unwrap_or_default();
         let masked = managed.touches(&op.obj_ref.kind, &ns, &op.obj_ref.name);
-        let mut body = op.body.clone();
-        for attempt in 0..5 {
-            if masked && op.exists {
-                let live = with_backoff(5, || api.get_opt(&op.obj_ref.name))
+        for _ in 0..5 {
+            let mut body = op.body.clone();
+            let mut live = op.live.clone();
+            if (masked || repair) && op.exists() {
+                live = with_backoff(5, || api.get_opt(&op.obj_ref.name))
                     .await
-                    .map_err(|e| api_message(&e))?;
-                let live = live.and_then(|l| serde_json::to_value(l).ok());
-                let desired = self.desired_body(op);
-                let (mut b, _) = managed.mask(&ns, &desired, live.as_ref());
-                if let Some(rv) = live
-                    .as_ref()
-                    .and_then(|l| l.pointer("/metadata/resourceVersion"))
-                    .cloned()
-                {
-                    b["metadata"]["resourceVersion"] = rv;
+                    .map_err(|e| api_message(&e))?
+                    .and_then(|l| serde_json::to_value(l).ok());
+                if masked {
+                    let (b, _) = managed.mask(&ns, &self.desired_body(op), live.as_ref());
+                    body = b;
                 }
-                body = b;
+            }
+            let rv = live
+                .as_ref()
+                .and_then(|l| l.pointer("/metadata/resourceVersion"))
+                .cloned();
+            if repair
+                && let (Some(l), Some(rv)) = (&live, &rv)
+                && let Some(mut fix) = normalize::repair_patch(&body, l)
+            {
+                fix["metadata"]["resourceVersion"] = rv.clone();
+                let mp = PatchParams {
+                    field_manager: Some(FIELD_MANAGER.into()),
+                    ..Default::default()
+                };
+                let patch = Patch::Merge(&fix);
+                match with_backoff(5, || api.patch(&op.obj_ref.name, &mp, &patch)).await {
+                    Ok(obj) => {
+                        self.live.own_write(obj.metadata.resource_version.clone());
+                        if let Some(new_rv) = obj.metadata.resource_version
+                            && masked
+                        {
+                            body["metadata"]["resourceVersion"] = Value::String(new_rv);
+                        }
+                    }
+                    Err(kube::Error::Api(s)) if s.code == 409 => continue,
+                    Err(e) => return Err(api_message(&e)),
+                }
+            } else if masked && let Some(rv) = rv {
+                body["metadata"]["resourceVersion"] = rv;
             }
             let patch = Patch::Apply(&body);
             match with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await {
@@ -483,7 +526,7 @@ impl Syncer {
                     }
                     return Ok(());
                 }
-                Err(kube::Error::Api(s)) if s.code == 409 && masked && attempt < 4 => {
+                Err(kube::Error::Api(s)) if s.code == 409 && masked => {
                     tracing::debug!(object = %op.obj_ref, "object changed while applying; re-reading");
                     continue;
                 }
@@ -586,4 +629,44 @@ pub fn api_message(e: &kube::Error) -> String {
         kube::Error::Api(s) => s.message.clone(),
         other => other.to_string(),
     }
+}
+
+/// Dry-runs one object's apply. `Ok(true)`: the apply alone would not remove the drift (or the
+/// server refuses the merged result), but a merge patch of the drifted fields first would.
+async fn dry_run_one(api: &Api<DynamicObject>, op: &ApplyOp) -> Result<bool, String> {
+    let pp = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+    let patch = Patch::Apply(&op.body);
+    let applied = with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await;
+    let needs_repair = match (&applied, &op.live) {
+        (Ok(obj), Some(_)) => serde_json::to_value(obj)
+            .map(|v| !normalize::is_subset(&op.body, &v))
+            .unwrap_or(false),
+        (Err(kube::Error::Api(s)), Some(_)) if s.code == 422 || s.code == 409 => true,
+        (Err(e), _) => return Err(api_message(e)),
+        (Ok(_), None) => false,
+    };
+    if !needs_repair {
+        return Ok(false);
+    }
+    let Some(fix) = op
+        .live
+        .as_ref()
+        .and_then(|l| normalize::repair_patch(&op.body, l))
+    else {
+        // Nothing to patch: report the apply's own error, if it had one.
+        return match applied {
+            Err(e) => Err(api_message(&e)),
+            Ok(_) => Ok(false),
+        };
+    };
+    let mp = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        dry_run: true,
+        ..Default::default()
+    };
+    let patch = Patch::Merge(&fix);
+    with_backoff(5, || api.patch(&op.obj_ref.name, &mp, &patch))
+        .await
+        .map_err(|e| api_message(&e))?;
+    Ok(true)
 }

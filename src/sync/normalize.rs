@@ -85,6 +85,34 @@ pub fn project(live: &Value, desired: &Value) -> Value {
     }
 }
 
+/// A JSON merge patch that makes `live` agree with `desired` where server-side apply cannot: a list
+/// whose element keys someone changed (SSA would keep the foreign element next to ours), a value
+/// owned by an Update manager. Maps are patched key by key, everything else (lists included) whole.
+/// `None` when `desired` is already a subset of `live`.
+pub fn repair_patch(desired: &Value, live: &Value) -> Option<Value> {
+    match (desired, live) {
+        (Value::Object(d), Value::Object(l)) => {
+            let mut out = Map::new();
+            for (k, dv) in d {
+                match l.get(k) {
+                    Some(lv) => {
+                        if let Some(p) = repair_patch(dv, lv) {
+                            out.insert(k.clone(), p);
+                        }
+                    }
+                    None if is_empty_value(dv) => {}
+                    None => {
+                        out.insert(k.clone(), dv.clone());
+                    }
+                }
+            }
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        (d, l) if is_subset(d, l) => None,
+        (d, _) => Some(d.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +140,34 @@ mod tests {
         ];
         for (desired, want) in cases {
             assert_eq!(is_subset(&desired, &live), want, "{desired}");
+        }
+    }
+
+    #[test]
+    fn repair_patch_replaces_lists_whole_and_recurses_into_maps() {
+        let live = json!({"metadata": {"labels": {"a": "1", "x": "y"}},
+            "spec": {"clusterIP": "10.0.0.1", "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}});
+        let cases = [
+            (
+                json!({"spec": {"ports": [{"name": "http", "port": 80}]}}),
+                Some(json!({"spec": {"ports": [{"name": "http", "port": 80}]}})),
+            ),
+            (
+                json!({"spec": {"ports": [{"name": "http", "port": 8080}]}}),
+                None,
+            ),
+            (
+                json!({"metadata": {"labels": {"a": "2"}}}),
+                Some(json!({"metadata": {"labels": {"a": "2"}}})),
+            ),
+            (
+                json!({"metadata": {"labels": {"b": "3"}}}),
+                Some(json!({"metadata": {"labels": {"b": "3"}}})),
+            ),
+            (json!({"metadata": {"annotations": {}}}), None),
+        ];
+        for (desired, want) in cases {
+            assert_eq!(repair_patch(&desired, &live), want, "{desired}");
         }
     }
 

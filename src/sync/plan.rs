@@ -80,8 +80,14 @@ pub struct ApplyOp {
     pub obj_ref: ObjRef,
     pub origin: String,
     pub body: Value,
-    /// Whether the object exists yet (for reporting "created" vs "configured").
-    pub exists: bool,
+    /// The live object the plan was made against (`None`: it does not exist yet).
+    pub live: Option<Value>,
+}
+
+impl ApplyOp {
+    pub fn exists(&self) -> bool {
+        self.live.is_some()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -156,7 +162,7 @@ pub fn plan(
                 obj_ref: d.obj_ref.clone(),
                 origin: d.origin.clone(),
                 body,
-                exists: other.is_some(),
+                live: other.cloned(),
             }),
         }
     }
@@ -258,7 +264,7 @@ mod tests {
         let p = plan(&ds, &live, &BTreeSet::new(), &Managed::default());
         let kinds: Vec<&str> = p.apply.iter().map(|a| a.obj_ref.kind.as_str()).collect();
         assert_eq!(kinds, vec!["ConfigMap", "Service"]);
-        assert!(!p.apply[0].exists && p.apply[1].exists);
+        assert!(!p.apply[0].exists() && p.apply[1].exists());
     }
 
     #[test]

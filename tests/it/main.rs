@@ -15,3 +15,4 @@ mod source_remote_ssh;
 mod source_signatures;
 mod source_validate;
 mod source_webhook;
+mod sync;

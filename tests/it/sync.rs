@@ -1,0 +1,505 @@
+//! Sync against localkube with real Git repositories: apply, prune, drift repair, refusal of a broken
+//! commit, and the rollout-owned fields surviving every pass.
+
+use std::time::Duration;
+
+use gitcanary::daemon::{Daemon, DaemonConfig};
+use gitcanary::source::args::SourceArgs;
+use gitcanary::sync::config::SourceSpec;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use crate::common::{Cluster, configmap, eventually};
+use crate::git_repo::TestRepo;
+
+/// The seed's first state (`rollout.yaml`: blue, no analysis).
+pub const SEED_FILES: &[&str] = &[
+    "service.yaml",
+    "istio-rollout-gateway.yaml",
+    "istio-rollout-vsvc.yaml",
+    "istio-success-rate.yaml",
+    "rollout.yaml",
+];
+
+pub async fn with_crds() -> Cluster {
+    let crds = gitcanary::cli::crds::bundled().expect("bundled CRDs");
+    Cluster::start_with(localkube::Config {
+        crds,
+        ready_delay: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await
+}
+
+/// A repository with the seed manifests under `deploy/`.
+pub fn seed_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    for f in SEED_FILES {
+        let text = std::fs::read_to_string(crate::common::fixture(&format!("seed/{f}")))
+            .expect("seed file");
+        repo.write(&format!("deploy/{f}"), &text);
+    }
+    repo.commit("seed manifests");
+    repo
+}
+
+pub fn source_args(repo: &TestRepo, cache: &std::path::Path) -> SourceArgs {
+    SourceArgs {
+        url: repo.url(),
+        branch: "main".into(),
+        path: "deploy".into(),
+        interval: Duration::from_secs(3600),
+        cache_dir: cache.to_path_buf(),
+        git_username: None,
+        git_password: None,
+        git_password_file: None,
+        git_token: None,
+        git_token_file: None,
+        ssh_key_file: None,
+        ssh_key_passphrase_file: None,
+        ssh_known_hosts: None,
+        allowed_signers: None,
+        allowed_pgp_keys: vec![],
+        max_manifest_bytes: 4 << 20,
+        no_watch: false,
+    }
+}
+
+pub async fn start_daemon(c: &Cluster, specs: Vec<SourceSpec>) -> Daemon {
+    let client = c.client().await;
+    let listen = "127.0.0.1:0".parse().expect("addr");
+    Daemon::start(
+        client,
+        DaemonConfig {
+            sources: specs,
+            listen,
+            webhook_secret: None,
+        },
+    )
+    .await
+    .expect("daemon starts")
+}
+
+pub async fn sources_json(d: &Daemon) -> Value {
+    let url = format!("http://{}/api/v1/sources", d.addr);
+    let body = http_get(&url).await;
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// Minimal HTTP/1.1 GET over a TCP socket (the daemon's API is plain HTTP on loopback).
+pub async fn http_get(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut s = tokio::net::TcpStream::connect(host).await.expect("connect");
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(&body)
+    } else {
+        body
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+async fn phase(d: &Daemon) -> (String, String) {
+    let j = sources_json(d).await;
+    let s = &j["sources"][0];
+    (
+        s["phase"].as_str().unwrap_or_default().to_string(),
+        s["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn exists(c: &Cluster, what: &str) -> bool {
+    c.kubectl(&["get", what, "-o", "name"])
+        .await
+        .status
+        .success()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_sync_add_prune_drift_refuse_and_fix() {
+    let c = with_crds().await;
+    let repo = seed_repo();
+    let cache = tempfile::tempdir().expect("cache");
+    let spec = SourceSpec::from_args(
+        "demo",
+        source_args(&repo, cache.path()),
+        "default",
+        None,
+        true,
+        false,
+    );
+    let d = start_daemon(&c, vec![spec]).await;
+    eventually(Duration::from_secs(15), "seed objects applied", || async {
+        let all = [
+            "rollout/istio-rollout",
+            "svc/istio-rollout-canary",
+            "svc/istio-rollout-stable",
+            "vs/istio-rollout-vsvc",
+            "gw/istio-rollout-gateway",
+            "analysistemplate/istio-success-rate",
+        ];
+        for w in all {
+            if !exists(&c, w).await {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    eventually(Duration::from_secs(5), "phase Synced", || async {
+        (phase(&d).await.0 == "Synced").then_some(())
+    })
+    .await;
+    let labels = c
+        .ok(&[
+            "get",
+            "svc",
+            "istio-rollout-canary",
+            "-o",
+            "jsonpath={.metadata.labels}",
+        ])
+        .await;
+    assert!(
+        labels.contains("gitcanary.dev/source") && labels.contains("demo"),
+        "{labels}"
+    );
+
+    // A second commit adds a ConfigMap; file watching picks it up.
+    repo.write("deploy/extra.yaml", &configmap("extra", &[("k", "v")]));
+    repo.commit("add a ConfigMap");
+    eventually(Duration::from_secs(5), "the new ConfigMap", || async {
+        exists(&c, "configmap/extra").await.then_some(())
+    })
+    .await;
+
+    // An unmanaged object of the same kind, then removal of the managed one: pruned, the other untouched.
+    c.apply(&configmap("unmanaged", &[])).await;
+    repo.remove("deploy/extra.yaml");
+    repo.commit("remove the ConfigMap");
+    eventually(Duration::from_secs(5), "the ConfigMap pruned", || async {
+        (!exists(&c, "configmap/extra").await).then_some(())
+    })
+    .await;
+    assert!(
+        exists(&c, "configmap/unmanaged").await,
+        "objects outside the inventory are never touched"
+    );
+
+    // Someone changes a synced Service's port with kubectl: reverted.
+    c.ok(&[
+        "patch",
+        "svc",
+        "istio-rollout-canary",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/ports/0/port","value":8080}]"#,
+    ])
+    .await;
+    eventually(Duration::from_secs(5), "drift reverted", || async {
+        let p = c
+            .ok(&[
+                "get",
+                "svc",
+                "istio-rollout-canary",
+                "-o",
+                "jsonpath={.spec.ports[0].port}",
+            ])
+            .await;
+        (p == "80").then_some(())
+    })
+    .await;
+
+    // A malformed file in a commit that also changes a good one: nothing changes, Failed names the file.
+    repo.write(
+        "deploy/broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken\n",
+    );
+    repo.write("deploy/extra2.yaml", &configmap("extra2", &[]));
+    repo.commit("a broken manifest");
+    let (_, message) = eventually(Duration::from_secs(5), "phase Failed", || async {
+        let (p, m) = phase(&d).await;
+        (p == "Failed").then_some((p, m))
+    })
+    .await;
+    assert!(message.contains("broken.yaml"), "{message}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !exists(&c, "configmap/extra2").await,
+        "nothing of a refused commit is applied"
+    );
+    // The fix.
+    repo.remove("deploy/broken.yaml");
+    repo.commit("fix");
+    eventually(Duration::from_secs(5), "Synced again", || async {
+        (phase(&d).await.0 == "Synced").then_some(())
+    })
+    .await;
+    assert!(exists(&c, "configmap/extra2").await);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_owned_fields_survive_every_sync() {
+    let c = with_crds().await;
+    let repo = seed_repo();
+    let cache = tempfile::tempdir().expect("cache");
+    let d = start_daemon(
+        &c,
+        vec![SourceSpec::from_args(
+            "demo",
+            source_args(&repo, cache.path()),
+            "default",
+            None,
+            true,
+            false,
+        )],
+    )
+    .await;
+    eventually(Duration::from_secs(15), "synced", || async {
+        (phase(&d).await.0 == "Synced").then_some(())
+    })
+    .await;
+    let client = c.client().await;
+    // The rollout controller's writes, as field manager gitcanary-rollout.
+    let vs_ar = kube::discovery::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+        "networking.istio.io",
+        "v1alpha3",
+        "VirtualService",
+    ));
+    let vs_api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &vs_ar);
+    let live = vs_api.get("istio-rollout-vsvc").await.expect("vs");
+    let mut http = serde_json::to_value(&live).expect("json")["spec"]["http"].clone();
+    http[0]["route"][0]["weight"] = json!(90);
+    http[0]["route"][1]["weight"] = json!(10);
+    let patch = json!({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService", "metadata": {"name": "istio-rollout-vsvc"}, "spec": {"http": http}});
+    vs_api
+        .patch(
+            "istio-rollout-vsvc",
+            &PatchParams::apply("gitcanary-rollout").force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .expect("weights");
+    let svc: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), "default");
+    let sel = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "istio-rollout-canary"},
+        "spec": {"selector": {"app": "istio-rollout", "rollouts-pod-template-hash": "abc123"}}});
+    svc.patch(
+        "istio-rollout-canary",
+        &PatchParams::apply("gitcanary-rollout").force(),
+        &Patch::Apply(&sel),
+    )
+    .await
+    .expect("selector");
+    // An unrelated commit, and a drift-triggered pass: the controller's values stay.
+    repo.write("deploy/unrelated.yaml", &configmap("unrelated", &[]));
+    repo.commit("unrelated change");
+    eventually(Duration::from_secs(5), "unrelated applied", || async {
+        exists(&c, "configmap/unrelated").await.then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let weights = c
+        .ok(&[
+            "get",
+            "vs",
+            "istio-rollout-vsvc",
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ])
+        .await;
+    assert_eq!(weights, "90 10");
+    let hash = c
+        .ok(&[
+            "get",
+            "svc",
+            "istio-rollout-canary",
+            "-o",
+            "jsonpath={.spec.selector.rollouts-pod-template-hash}",
+        ])
+        .await;
+    assert_eq!(hash, "abc123");
+    let j = sources_json(&d).await;
+    assert_eq!(j["sources"][0]["phase"], "Synced", "{j}");
+    assert_eq!(
+        j["sources"][0]["ignored"],
+        json!([]),
+        "controller moves are not reported: {j}"
+    );
+    // A commit that changes a managed weight in Git is reported as ignored, and not applied.
+    let vs_text = std::fs::read_to_string(repo.path().join("deploy/istio-rollout-vsvc.yaml"))
+        .expect("vs file");
+    repo.write(
+        "deploy/istio-rollout-vsvc.yaml",
+        &vs_text.replace("weight: 100", "weight: 50"),
+    );
+    repo.commit("change a managed weight");
+    let ignored = eventually(Duration::from_secs(5), "ignored field reported", || async {
+        let j = sources_json(&d).await;
+        let i = j["sources"][0]["ignored"].clone();
+        i.as_array().is_some_and(|a| !a.is_empty()).then_some(i)
+    })
+    .await;
+    assert_eq!(
+        ignored[0]["field"], "spec.http[0].route[0].weight",
+        "{ignored}"
+    );
+    let weights = c
+        .ok(&[
+            "get",
+            "vs",
+            "istio-rollout-vsvc",
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ])
+        .await;
+    assert_eq!(weights, "90 10");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_broken_source_does_not_stop_the_others() {
+    let c = with_crds().await;
+    let repo = seed_repo();
+    let cache = tempfile::tempdir().expect("cache");
+    let good = SourceSpec::from_args(
+        "good",
+        source_args(&repo, &cache.path().join("good")),
+        "default",
+        None,
+        true,
+        false,
+    );
+    let mut broken_args = source_args(&repo, &cache.path().join("broken"));
+    broken_args.url = cache.path().join("no-such-repo").display().to_string();
+    let broken = SourceSpec::from_args("broken", broken_args, "default", None, true, false);
+    let d = start_daemon(&c, vec![broken, good]).await;
+    eventually(
+        Duration::from_secs(15),
+        "the good source synced",
+        || async {
+            let j = sources_json(&d).await;
+            (j["sources"][1]["phase"] == "Synced").then_some(())
+        },
+    )
+    .await;
+    let j = sources_json(&d).await;
+    assert_ne!(j["sources"][0]["phase"], "Synced", "{j}");
+    assert!(exists(&c, "rollout/istio-rollout").await);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converges_through_server_errors_and_dropped_watches() {
+    let c = with_crds().await;
+    let faults = &c.server.cluster().faults;
+    faults.add(localkube::FaultRule {
+        verb: Some("patch".into()),
+        error_code: Some(500),
+        every: Some(3),
+        ..Default::default()
+    });
+    faults.add(localkube::FaultRule {
+        verb: Some("get".into()),
+        error_code: Some(503),
+        every: Some(4),
+        ..Default::default()
+    });
+    faults.add(localkube::FaultRule {
+        verb: Some("watch".into()),
+        drop_watch_after: Some(2),
+        ..Default::default()
+    });
+    let repo = seed_repo();
+    let cache = tempfile::tempdir().expect("cache");
+    let d = start_daemon(
+        &c,
+        vec![SourceSpec::from_args(
+            "demo",
+            source_args(&repo, cache.path()),
+            "default",
+            None,
+            true,
+            false,
+        )],
+    )
+    .await;
+    eventually(Duration::from_secs(30), "synced despite faults", || async {
+        (phase(&d).await.0 == "Synced").then_some(())
+    })
+    .await;
+    repo.write("deploy/extra.yaml", &configmap("extra", &[]));
+    repo.commit("more");
+    eventually(
+        Duration::from_secs(15),
+        "second commit applied despite faults",
+        || async { exists(&c, "configmap/extra").await.then_some(()) },
+    )
+    .await;
+    // kubectl meets the injected errors too: retry it like a person would.
+    eventually(
+        Duration::from_secs(10),
+        "kubectl patch gets through",
+        || async {
+            let args = [
+                "patch",
+                "svc",
+                "istio-rollout-stable",
+                "--type=json",
+                "-p",
+                r#"[{"op":"replace","path":"/spec/ports/0/port","value":81}]"#,
+            ];
+            c.kubectl(&args).await.status.success().then_some(())
+        },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(15),
+        "drift reverted despite faults",
+        || async {
+            let out = c
+                .kubectl(&[
+                    "get",
+                    "svc",
+                    "istio-rollout-stable",
+                    "-o",
+                    "jsonpath={.spec.ports[0].port}",
+                ])
+                .await;
+            (String::from_utf8_lossy(&out.stdout) == "80").then_some(())
+        },
+    )
+    .await;
+    d.stop().await;
+}
