@@ -7,5 +7,7 @@
 pub mod api;
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
+/// Rollout: the canary step machine as a pure decision over observed state, and its helpers.
+pub mod rollout;
 /// Sync: snapshot → cluster with server-side apply, pruning and drift repair.
 pub mod sync;
