@@ -25,3 +25,6 @@ pub use actions::{Action, Decision, Event, EventKind, NewAnalysisRun, NewReplica
 pub use decide::{RolloutError, Waiting, decide, referenced};
 pub use observed::*;
 pub use phase::status_changed;
+
+#[cfg(test)]
+mod tests;

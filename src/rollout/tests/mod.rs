@@ -1,0 +1,4 @@
+//! End-to-end tests of `decide` against a small simulated cluster, driving the seed walk-through.
+
+mod scenario;
+mod world;
