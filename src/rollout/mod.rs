@@ -22,7 +22,7 @@ pub mod view;
 pub mod virtualservice;
 
 pub use actions::{Action, Decision, Event, EventKind, NewAnalysisRun, NewReplicaSet};
-pub use decide::{RolloutError, Waiting, decide, referenced};
+pub use decide::{Referenced, RolloutError, Stage, Waiting, decide, referenced};
 pub use observed::*;
 pub use phase::status_changed;
 

@@ -120,7 +120,7 @@ fn follow_run(
     (name, judge(kind, run.phase, run.message.as_deref()))
 }
 
-fn react(draft: &mut Draft, name: String, judgement: Judgement, now: DateTime<Utc>) {
+fn react(draft: &mut Draft, judgement: Judgement, now: DateTime<Utc>) {
     match judgement {
         Judgement::Running | Judgement::Successful => {}
         Judgement::Inconclusive => add_pause(draft, PauseReason::InconclusiveAnalysisRun, now),
@@ -130,7 +130,6 @@ fn react(draft: &mut Draft, name: String, judgement: Judgement, now: DateTime<Ut
             draft.status.pause_conditions.clear();
             draft.status.controller_pause = false;
             draft.abort_message = Some(message);
-            let _ = name;
         }
     }
 }
@@ -148,8 +147,8 @@ pub(super) fn analysis(ctx: &Ctx<'_>, draft: &mut Draft, now: DateTime<Utc>) {
         && let Some(analysis) = step.analysis.as_ref()
     {
         let (name, judgement) = follow_run(ctx, draft, RunKind::Step(index), analysis);
-        wanted.push(name.clone());
-        react(draft, name, judgement, now);
+        wanted.push(name);
+        react(draft, judgement, now);
     }
     let background = ctx.canary.analysis.as_ref();
     let stable_exists = ctx.rs_by_hash(draft.status.stable_rs.as_deref()).is_some();
@@ -174,8 +173,8 @@ pub(super) fn analysis(ctx: &Ctx<'_>, draft: &mut Draft, now: DateTime<Utc>) {
     let background_active = active && !draft.status.abort && stable_exists && started;
     if let Some(background) = background.filter(|_| background_active) {
         let (name, judgement) = follow_run(ctx, draft, RunKind::Background, &background.analysis);
-        wanted.push(name.clone());
-        react(draft, name, judgement, now);
+        wanted.push(name);
+        react(draft, judgement, now);
     }
     for run in &ctx.obs.analysis_runs {
         let finished = run.phase.is_some_and(AnalysisPhase::is_completed);

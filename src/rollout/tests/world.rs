@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::api::{ApprovalKind, Rollout, RolloutPhase};
 use crate::rollout::{
-    Action, Decision, Event, GitApproval, Observed, ObservedObject, ObservedReplicaSet,
-    ObservedService, Verdict, decide, status_changed,
+    Action, Decision, Event, GitApproval, Observed, ObservedAnalysisRun, ObservedObject,
+    ObservedReplicaSet, ObservedService, Verdict, decide, status_changed,
 };
 
 pub const SEED_ROLLOUT: &str = include_str!("../../../tests/fixtures/seed/rollout.yaml");
@@ -33,6 +33,9 @@ pub struct World {
     pub history: Vec<String>,
     /// Canary weights of every VirtualService write, in order.
     pub weight_history: Vec<i64>,
+    pub analysis_runs: Vec<ObservedAnalysisRun>,
+    /// Images whose pods never become available.
+    pub broken: BTreeSet<String>,
     pub decisions: usize,
 }
 
@@ -76,6 +79,8 @@ impl World {
             commit: Some("c1-blue".into()),
             history: vec!["c1-blue".into()],
             weight_history: vec![],
+            analysis_runs: vec![],
+            broken: BTreeSet::new(),
             decisions: 0,
         }
     }
@@ -89,6 +94,7 @@ impl World {
             virtual_services: BTreeMap::from([(VS.to_owned(), self.vs.clone())]),
             current_commit: self.commit.clone(),
             git_approvals: self.git_approvals(),
+            analysis_runs: self.analysis_runs.clone(),
             reported_events: self.reported.clone(),
             ..Observed::default()
         }
@@ -196,6 +202,20 @@ impl World {
                     }
                     self.events.push(event.clone());
                 }
+                Action::CreateAnalysisRun(run) => {
+                    if !self.analysis_runs.iter().any(|r| r.name == run.name) {
+                        self.analysis_runs.push(ObservedAnalysisRun {
+                            name: run.name.clone(),
+                            labels: run.labels.clone(),
+                            ..Default::default()
+                        });
+                    }
+                }
+                Action::TerminateAnalysisRun { name } => {
+                    if let Some(run) = self.analysis_runs.iter_mut().find(|r| &r.name == name) {
+                        run.terminating = true;
+                    }
+                }
                 other => panic!("unexpected action in the seed scenario: {other:?}"),
             }
         }
@@ -208,9 +228,20 @@ impl World {
     /// Pods follow their ReplicaSets at once.
     fn kubelet(&mut self) {
         for rs in self.replica_sets.values_mut() {
+            let image = rs
+                .template
+                .as_ref()
+                .and_then(|t| t.spec.as_ref())
+                .and_then(|s| s.containers[0].image.clone())
+                .unwrap_or_default();
+            let ready = if self.broken.contains(&image) {
+                0
+            } else {
+                rs.replicas
+            };
             rs.status_replicas = rs.replicas;
-            rs.ready_replicas = rs.replicas;
-            rs.available_replicas = rs.replicas;
+            rs.ready_replicas = ready;
+            rs.available_replicas = ready;
         }
     }
 
@@ -271,6 +302,33 @@ impl World {
                 return;
             }
         }
+    }
+
+    /// Sets the phase (and message) an analysis controller would report on a run.
+    pub fn analysis_reports(
+        &mut self,
+        name: &str,
+        phase: crate::api::AnalysisPhase,
+        message: &str,
+    ) {
+        let run = self
+            .analysis_runs
+            .iter_mut()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no AnalysisRun {name}"));
+        run.phase = Some(phase);
+        run.message = Some(message.to_owned()).filter(|m| !m.is_empty());
+    }
+
+    /// Edits the Rollout as `kubectl edit` / a Git change would (generation bumped).
+    pub fn edit(&mut self, change: impl FnOnce(&mut Rollout)) {
+        change(&mut self.rollout);
+        self.rollout.metadata.generation = self.rollout.metadata.generation.map(|g| g + 1);
+    }
+
+    /// Patches the status as Argo's kubectl plugin does (no generation bump).
+    pub fn patch_status(&mut self, change: impl FnOnce(&mut crate::api::RolloutStatus)) {
+        change(self.rollout.status.get_or_insert_with(Default::default));
     }
 
     pub fn set_image(&mut self, image: &str, commit: &str) {
