@@ -9,6 +9,8 @@ pub mod api;
 pub mod cli;
 /// Wiring of a running daemon (sources, syncers, HTTP server, shutdown).
 pub mod daemon;
+/// Rollout: the canary step machine as a pure decision over observed state, and its helpers.
+pub mod rollout;
 /// Git source: follow a branch, load manifests, read approvals from commits.
 pub mod source;
 /// Sync: snapshot → cluster with server-side apply, pruning and drift repair.
