@@ -9,7 +9,7 @@ use crate::model::Pod;
 #[derive(Debug, PartialEq)]
 pub struct Exchange<'a> {
     pub code: u16,
-    /// Envoy's response flag: `NR` no route, `UH` no healthy upstream, `-` none.
+    /// Envoy's response flag: `NR` no route, `NC` no cluster, `UH` no healthy upstream, `-` none.
     pub flags: &'static str,
     pub target: Option<Target>,
     pub pod: Option<&'a Pod>,
@@ -35,7 +35,7 @@ pub fn answer<'a>(outcome: Outcome<'a>, rates: &ErrorRates, draw: f64) -> Exchan
         },
         Outcome::NoDestination => Exchange {
             code: 503,
-            flags: "UH",
+            flags: "NC",
             target: None,
             pod: None,
         },

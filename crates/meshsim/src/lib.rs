@@ -4,7 +4,7 @@
 //! real Prometheus, and serves the colour-grid page of the seed's demo.
 //!
 //! The routing decisions (which route, which destination, which pods) are pure functions over
-//! [`mesh::Mesh`]; the parts that talk to the network come next.
+//! [`mesh::Mesh`]; everything that talks to the network is in [`watch`], [`web`] and [`sim`].
 
 /// Backends of a destination: host → Service → selector → Ready pods.
 pub mod backends;
@@ -30,9 +30,18 @@ pub mod pacer;
 pub mod recent;
 /// VirtualService HTTP routes and their matching.
 pub mod routes;
+/// State shared by watches, generator and HTTP handlers.
+mod shared;
+/// Start, inspect and stop a meshsim.
+pub mod sim;
+/// Watches that keep the mesh view current.
+pub mod watch;
+/// The demo page, its JSON feeds, `/error-rate` and `/metrics`.
+pub mod web;
 /// Weighted choice among destinations.
 pub mod weights;
 
 pub use faults::{ErrorRate, ErrorRateError};
 pub use legend::{DestinationView, RouteView};
 pub use recent::{ColourCounts, Stats};
+pub use sim::{Config, Meshsim, StartError};

@@ -269,6 +269,13 @@ mod tests {
     }
 
     #[test]
+    fn the_split_is_unbiased_over_many_requests() {
+        let counts = tally(&canary_mesh(90, Some(10)), 100_000);
+        let canary = counts.get("canary").copied().unwrap_or(0);
+        assert!((9_700..=10_300).contains(&canary), "{counts:?}");
+    }
+
+    #[test]
     fn pinned_selectors_pick_their_own_pods() {
         let mesh = canary_mesh(50, Some(50));
         let mut rng = StdRng::seed_from_u64(1);
