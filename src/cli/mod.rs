@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod crds;
 pub mod localkube;
+pub mod meshsim;
 
 /// GitOps progressive delivery on a service mesh.
 #[derive(Debug, Parser)]
@@ -33,6 +34,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run a Kubernetes-API-compatible server for tests and demos.
     Localkube(localkube::LocalkubeArgs),
+    /// Run the demo data plane: simulated requests through VirtualService weights, Istio metrics.
+    Meshsim(meshsim::MeshsimArgs),
 }
 
 impl Cli {
@@ -40,6 +43,7 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
             Command::Localkube(args) => localkube::run(args).await,
+            Command::Meshsim(args) => meshsim::run(&self.global, args).await,
         }
     }
 }

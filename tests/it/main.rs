@@ -4,4 +4,5 @@ mod common;
 mod crds;
 mod localkube_api;
 mod localkube_kubectl;
+mod meshsim;
 mod roundtrip;
