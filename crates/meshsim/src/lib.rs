@@ -4,7 +4,8 @@
 //! real Prometheus, and serves the colour-grid page of the seed's demo.
 //!
 //! The routing decisions (which route, which destination, which pods) are pure functions over
-//! [`mesh::Mesh`]; everything that talks to the network is in [`watch`], [`web`] and [`sim`].
+//! [`mesh::Mesh`]; what talks to the network (the watches, the HTTP server) is started by
+//! [`sim::Meshsim`].
 
 /// Backends of a destination: host → Service → selector → Ready pods.
 pub mod backends;
@@ -35,9 +36,9 @@ mod shared;
 /// Start, inspect and stop a meshsim.
 pub mod sim;
 /// Watches that keep the mesh view current.
-pub mod watch;
+mod watch;
 /// The demo page, its JSON feeds, `/error-rate` and `/metrics`.
-pub mod web;
+mod web;
 /// Weighted choice among destinations.
 pub mod weights;
 
