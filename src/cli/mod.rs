@@ -6,6 +6,7 @@ pub mod crds;
 pub mod localkube;
 pub mod run;
 pub mod validate;
+pub mod meshsim;
 
 /// GitOps progressive delivery on a service mesh.
 #[derive(Debug, Parser)]
@@ -67,6 +68,8 @@ pub enum Command {
     Localkube(localkube::LocalkubeArgs),
     /// Check a directory of manifests offline; one line per problem, non-zero exit if any.
     Validate(validate::ValidateArgs),
+    /// Run the demo data plane: simulated requests through VirtualService weights, Istio metrics.
+    Meshsim(meshsim::MeshsimArgs),
 }
 
 impl Cli {
@@ -76,6 +79,7 @@ impl Cli {
             Command::Run(args) => run::run(self.global, *args).await,
             Command::Localkube(args) => localkube::run(args).await,
             Command::Validate(args) => validate::run(args).await,
+            Command::Meshsim(args) => meshsim::run(&self.global, args).await,
         }
     }
 }

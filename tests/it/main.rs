@@ -8,6 +8,7 @@ mod git_servers;
 mod git_signing;
 mod localkube_api;
 mod localkube_kubectl;
+mod meshsim;
 mod roundtrip;
 mod source_file;
 mod source_remote_http;
