@@ -60,6 +60,10 @@ impl Daemon {
             tasks.push(task);
         }
         let handles = Arc::new(handles);
+        let (c, sources, stop) = (client.clone(), handles.clone(), shutdown_rx.clone());
+        tasks.push(tokio::spawn(async move {
+            crate::rollout::controller::run(c.clone(), c, sources, stop).await;
+        }));
         let mut app = crate::web::router(crate::web::WebState {
             sources: handles.clone(),
             registry: Arc::new(registry),

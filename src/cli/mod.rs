@@ -4,9 +4,9 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod crds;
 pub mod localkube;
+pub mod meshsim;
 pub mod run;
 pub mod validate;
-pub mod meshsim;
 
 /// GitOps progressive delivery on a service mesh.
 #[derive(Debug, Parser)]

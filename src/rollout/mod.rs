@@ -10,6 +10,7 @@
 mod actions;
 pub mod analysis;
 pub mod approvals;
+pub mod controller;
 mod decide;
 pub mod destinationrule;
 pub mod hash;

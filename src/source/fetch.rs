@@ -58,6 +58,21 @@ pub struct Mirror {
     credentials: Credentials,
 }
 
+/// Where the mirror of `url`/`branch` lives under `cache_dir` (one per remote and branch).
+pub fn mirror_path(cache_dir: &Path, url: &str, branch: &str) -> std::path::PathBuf {
+    let digest = Sha256::digest(format!("{url}\n{branch}").as_bytes());
+    cache_dir.join(format!("{}.git", hex::encode(&digest[..10])))
+}
+
+/// Whether `commit` descends from `ancestor` (and is not it) in the mirror at `path`; `None` when the
+/// mirror or either commit cannot be read. Blocking: call from a blocking thread.
+pub fn descends_from(path: &Path, commit: &str, ancestor: &str) -> Option<bool> {
+    let repo = Repository::open_bare(path).ok()?;
+    let c = git2::Oid::from_str(commit).ok()?;
+    let a = git2::Oid::from_str(ancestor).ok()?;
+    repo.graph_descendant_of(c, a).ok()
+}
+
 impl Mirror {
     /// Opens (or creates) the mirror for `url`/`branch` under `cache_dir`.
     pub fn open(
@@ -67,8 +82,7 @@ impl Mirror {
         credentials: Credentials,
     ) -> Result<Self, FetchError> {
         let display_url = redact_userinfo(url);
-        let digest = Sha256::digest(format!("{url}\n{branch}").as_bytes());
-        let path = cache_dir.join(format!("{}.git", hex::encode(&digest[..10])));
+        let path = mirror_path(cache_dir, url, branch);
         let fail = |e: git2::Error| FetchError::OpenMirror {
             url: display_url.clone(),
             path: path.clone(),

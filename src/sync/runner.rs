@@ -22,6 +22,10 @@ pub struct SourceHandle {
     pub snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
     /// Fetch now (the webhook fires it).
     pub trigger: Trigger,
+    /// The local Git mirror (read by the rollout controller for commit ancestry).
+    pub mirror: std::path::PathBuf,
+    /// Namespace of objects (and approval targets) that name none.
+    pub namespace: String,
 }
 
 fn commit_ref(c: &CommitInfo) -> CommitRef {
@@ -56,6 +60,8 @@ pub fn spawn(
         state: state_rx,
         snapshot: snap_rx,
         trigger: follower.trigger.clone(),
+        mirror: crate::source::fetch::mirror_path(&source.cache_dir, &source.url, &source.branch),
+        namespace: syncer.config().namespace.clone(),
     };
     let name = source.name.clone();
     let mut status_rx = follower.status.clone();

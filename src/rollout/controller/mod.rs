@@ -1,0 +1,133 @@
+//! The rollout controller's I/O loop: watch caches in, `decide`, actions out. Everything that is a
+//! decision lives in `crate::rollout::decide`; this loop only gathers inputs and writes outputs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, Client, ResourceExt};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::{Instrument, info_span, warn};
+
+use crate::api::Rollout;
+use crate::sync::runner::SourceHandle;
+
+pub mod analysis_run;
+pub mod book;
+pub mod caches;
+pub mod execute;
+pub mod observe;
+pub mod queue;
+
+use book::Book;
+use caches::Caches;
+use execute::{Exec, ExecError};
+use queue::{Key, Queue};
+
+/// Runs until `shutdown` turns true. `mesh` serves VirtualServices/DestinationRules (ASM: the mesh
+/// control plane; otherwise the same client).
+pub async fn run(
+    client: Client,
+    mesh: Client,
+    sources: Arc<Vec<SourceHandle>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let queue = Arc::new(Queue::default());
+    let caches = Caches::start(&client, &mesh, queue.clone()).await;
+    let book = Book::default();
+    book::spawn_feed(book.clone(), &sources, queue.clone());
+    let recorder = Recorder::new(client.clone(), "gitcanary".into());
+    tracing::info!("rollout controller running");
+    loop {
+        let key = tokio::select! {
+            k = queue.next() => k,
+            _ = shutdown.changed() => return,
+        };
+        let exec = Exec {
+            client: &client,
+            mesh: &mesh,
+            caches: &caches,
+            recorder: &recorder,
+        };
+        let span = info_span!("rollout", rollout = %format!("{}/{}", key.0, key.1));
+        match reconcile(&key, &caches, &book, &exec)
+            .instrument(span)
+            .await
+        {
+            Ok(Some(after)) => queue.push(key, Instant::now() + after),
+            Ok(None) => {}
+            Err(ExecError::Stale { object }) => {
+                tracing::debug!(%object, "stale write; reconciling again");
+                queue.push(key, Instant::now() + Duration::from_millis(50));
+            }
+            Err(e) => {
+                warn!(error = %e, "rollout reconcile failed; retrying");
+                queue.push(key, Instant::now() + Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+async fn reconcile(
+    key: &Key,
+    caches: &Caches,
+    book: &Book,
+    exec: &Exec<'_>,
+) -> Result<Option<Duration>, ExecError> {
+    let Some(rollout) = caches.rollouts.get(&ObjectRef::new(&key.1).within(&key.0)) else {
+        return Ok(None);
+    };
+    if rollout.metadata.deletion_timestamp.is_some() {
+        return Ok(None);
+    }
+    let observed = observe::observe(&rollout, caches, book).await;
+    let decision = crate::rollout::decide(&observed, chrono::Utc::now());
+    for e in &decision.errors {
+        tracing::info!(error = %e, "rollout not progressing");
+    }
+    if !decision.actions.is_empty() {
+        let step = decision.status.current_step_index;
+        tracing::info!(?step, actions = decision.actions.len(), "acting");
+    }
+    let rv = exec.run(&rollout, &decision.actions).await?;
+    let live = rollout.status.clone().unwrap_or_default();
+    if crate::rollout::status_changed(&live, &decision.status) {
+        write_status(exec.client, &rollout, rv, &decision.status).await?;
+    }
+    Ok(decision.requeue_after)
+}
+
+/// Replaces the status, only if the Rollout is still at `rv` (a kubectl-plugin status patch in
+/// between is then decided on again, not overwritten).
+async fn write_status(
+    client: &Client,
+    rollout: &Rollout,
+    rv: Option<String>,
+    status: &crate::api::RolloutStatus,
+) -> Result<(), ExecError> {
+    let ns = rollout.namespace().unwrap_or_default();
+    let api: Api<Rollout> = Api::namespaced(client.clone(), &ns);
+    let mut obj = rollout.clone();
+    obj.metadata.resource_version = rv;
+    obj.metadata.managed_fields = None;
+    obj.status = Some(status.clone());
+    let pp = kube::api::PostParams {
+        field_manager: Some(execute::FIELD_MANAGER.into()),
+        ..Default::default()
+    };
+    api.replace_status(&rollout.name_any(), &pp, &obj)
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            kube::Error::Api(s) if s.code == 409 => ExecError::Stale {
+                object: format!("Rollout {ns}/{}", rollout.name_any()),
+            },
+            other => ExecError::Api {
+                action: "writing status of",
+                object: format!("Rollout {ns}/{}", rollout.name_any()),
+                message: crate::sync::engine::api_message(&other),
+            },
+        })
+}
