@@ -9,6 +9,7 @@ mod git_signing;
 mod localkube_api;
 mod localkube_kubectl;
 mod meshsim;
+mod rollout_walkthrough;
 mod roundtrip;
 mod source_file;
 mod source_remote_http;

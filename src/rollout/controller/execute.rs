@@ -246,7 +246,11 @@ impl Exec<'_> {
                         Ok(_) => {}
                         Err(kube::Error::Api(s)) if s.code == 404 => {}
                         Err(e) => {
-                            return Err(api_err("terminating", format!("AnalysisRun {ns}/{ar}"), e));
+                            return Err(api_err(
+                                "terminating",
+                                format!("AnalysisRun {ns}/{ar}"),
+                                e,
+                            ));
                         }
                     }
                 }

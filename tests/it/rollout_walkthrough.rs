@@ -1,0 +1,173 @@
+//! The seed walk-through end to end: localkube, a real Git repository, the daemon. Blue is stable,
+//! a commit changes the image to yellow, the canary pauses at 10%, a `Promote:` commit approves it,
+//! the timed pauses (shortened to 1s in this copy) take it to 100%.
+
+use std::time::Duration;
+
+use gitcanary::sync::config::SourceSpec;
+use serde_json::Value;
+
+use crate::common::{Cluster, eventually};
+use crate::git_repo::TestRepo;
+use crate::sync::{source_args, start_daemon, with_crds};
+
+/// The seed's first state with pauses shortened and the old stable kept 2s instead of 30s.
+fn walkthrough_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    for f in [
+        "service.yaml",
+        "istio-rollout-gateway.yaml",
+        "istio-rollout-vsvc.yaml",
+        "istio-success-rate.yaml",
+    ] {
+        let text = std::fs::read_to_string(crate::common::fixture(&format!("seed/{f}")))
+            .expect("seed file");
+        repo.write(&format!("deploy/{f}"), &text);
+    }
+    repo.write(
+        "deploy/rollout.yaml",
+        &rollout_manifest("argoproj/rollouts-demo:blue"),
+    );
+    repo.commit("seed manifests");
+    repo
+}
+
+fn rollout_manifest(image: &str) -> String {
+    std::fs::read_to_string(crate::common::fixture("seed/rollout.yaml"))
+        .expect("seed rollout")
+        .replace("argoproj/rollouts-demo:blue", image)
+        .replace("{duration: 20s}", "{duration: 1s}")
+        .replace(
+            "      canaryService: istio-rollout-canary",
+            "      scaleDownDelaySeconds: 2\n      canaryService: istio-rollout-canary",
+        )
+}
+
+async fn rollout_status(c: &Cluster) -> Value {
+    let out = c
+        .kubectl(&["get", "rollout", "istio-rollout", "-o", "json"])
+        .await;
+    serde_json::from_slice::<Value>(&out.stdout)
+        .map(|v| v["status"].clone())
+        .unwrap_or(Value::Null)
+}
+
+async fn weights(c: &Cluster) -> String {
+    let out = c
+        .kubectl(&[
+            "get",
+            "vs",
+            "istio-rollout-vsvc",
+            "-o",
+            "jsonpath={.spec.http[0].route[*].weight}",
+        ])
+        .await;
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn wait_status(c: &Cluster, what: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+    eventually(Duration::from_secs(secs), what, || async {
+        let s = rollout_status(c).await;
+        pred(&s).then_some(s)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_to_yellow_with_a_promote_commit() {
+    let c = with_crds().await;
+    let repo = walkthrough_repo();
+    let cache = tempfile::tempdir().expect("cache");
+    let d = start_daemon(
+        &c,
+        vec![SourceSpec::from_args(
+            "demo",
+            source_args(&repo, cache.path()),
+            "default",
+            None,
+            true,
+            false,
+        )],
+    )
+    .await;
+
+    // Initial deploy: straight to stable, Healthy at step 18/18.
+    let s = wait_status(&c, "blue Healthy", 20, |s| s["phase"] == "Healthy").await;
+    assert_eq!(s["currentStepIndex"], 18, "{s}");
+    assert_eq!(s["stableRS"], s["currentPodHash"], "{s}");
+    let blue_hash = s["stableRS"].as_str().expect("stableRS").to_string();
+
+    // A commit changes the image: canary ReplicaSet, 90/10, paused at step 1.
+    repo.write(
+        "deploy/rollout.yaml",
+        &rollout_manifest("argoproj/rollouts-demo:yellow"),
+    );
+    repo.commit("yellow");
+    let s = wait_status(&c, "paused at the first pause", 20, |s| {
+        s["phase"] == "Paused" && s["currentStepIndex"] == 1
+    })
+    .await;
+    assert_eq!(s["pauseConditions"][0]["reason"], "CanaryPauseStep", "{s}");
+    assert_eq!(weights(&c).await, "90 10");
+    let yellow_hash = s["currentPodHash"]
+        .as_str()
+        .expect("currentPodHash")
+        .to_string();
+    assert_ne!(yellow_hash, blue_hash);
+    let canary_sel = c
+        .ok(&[
+            "get",
+            "svc",
+            "istio-rollout-canary",
+            "-o",
+            "jsonpath={.spec.selector.rollouts-pod-template-hash}",
+        ])
+        .await;
+    assert_eq!(canary_sel, yellow_hash);
+
+    // It stays paused without an approval.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(rollout_status(&c).await["currentStepIndex"], 1);
+
+    // A Promote commit approves the pause; the timed pauses run out; yellow becomes stable.
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Promote the yellow canary\n\nPromote: istio-rollout",
+    ]);
+    let s = wait_status(&c, "yellow Healthy", 60, |s| {
+        s["phase"] == "Healthy" && s["stableRS"].as_str() == Some(yellow_hash.as_str())
+    })
+    .await;
+    assert_eq!(s["currentStepIndex"], 18, "{s}");
+    assert_eq!(weights(&c).await, "100 0");
+    let stable_sel = c
+        .ok(&[
+            "get",
+            "svc",
+            "istio-rollout-stable",
+            "-o",
+            "jsonpath={.spec.selector.rollouts-pod-template-hash}",
+        ])
+        .await;
+    assert_eq!(stable_sel, yellow_hash);
+    let approvals = &s["gitcanary"]["approvals"];
+    assert_eq!(approvals.as_array().map(Vec::len), Some(1), "{s}");
+    // The blue ReplicaSet is scaled to zero after the delay.
+    eventually(Duration::from_secs(10), "blue scaled down", || async {
+        let r = c
+            .ok(&[
+                "get",
+                "rs",
+                &format!("istio-rollout-{blue_hash}"),
+                "-o",
+                "jsonpath={.spec.replicas}",
+            ])
+            .await;
+        (r == "0").then_some(())
+    })
+    .await;
+    d.stop().await;
+}
