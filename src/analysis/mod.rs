@@ -1,0 +1,7 @@
+//! Judging a canary: AnalysisRuns built from AnalysisTemplates, measured with Prometheus, each
+//! measurement judged by its success/failure condition and the run by Argo's limits.
+//!
+//! Everything but [`prometheus::client`] and [`measure`] is pure: the controller feeds in the
+//! run, the clock and what was measured, and gets back the new status and when to look again.
+
+pub mod expr;
