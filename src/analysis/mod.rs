@@ -5,3 +5,8 @@
 //! run, the clock and what was measured, and gets back the new status and when to look again.
 
 pub mod expr;
+pub mod judge;
+pub mod result;
+pub mod time;
+
+pub use result::MeasurementValue;
