@@ -4,6 +4,7 @@
 //! Everything but [`prometheus::client`] and [`measure`] is pure: the controller feeds in the
 //! run, the clock and what was measured, and gets back the new status and when to look again.
 
+pub mod args;
 pub mod expr;
 pub mod judge;
 pub mod result;
