@@ -7,6 +7,7 @@
 pub mod args;
 pub mod expr;
 pub mod judge;
+pub mod prometheus;
 pub mod result;
 pub mod time;
 
