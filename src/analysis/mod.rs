@@ -1,14 +1,16 @@
 //! Judging a canary: AnalysisRuns built from AnalysisTemplates, measured with Prometheus, each
 //! measurement judged by its success/failure condition and the run by Argo's limits.
 //!
-//! Everything but [`prometheus::client`] and [`measure`] is pure: the controller feeds in the
+//! Everything but [`prometheus::PrometheusClient`] and [`measure`] is pure: the controller feeds in the
 //! run, the clock and what was measured, and gets back the new status and when to look again.
 
 pub mod args;
 pub mod expr;
 pub mod judge;
+pub mod measure;
 pub mod prometheus;
 pub mod result;
+pub mod run;
 pub mod time;
 
 pub use result::MeasurementValue;

@@ -13,7 +13,7 @@ mod tests;
 
 pub use field_path::{FieldPathError, rollout_field};
 pub use merge::{PodHashes, flatten_template_args, merge_args, rollout_args, run_args};
-pub use resolved::{REDACTED, ResolvedArgs, SecretLookup};
+pub use resolved::{REDACTED, ResolvedArgs, SecretLookup, secret_references};
 pub use substitute::{resolve_metric, substitute};
 
 /// Why arguments could not be turned into values.

@@ -11,15 +11,24 @@ use super::ArgsError;
 /// What a secret value is replaced with in every message and log line.
 pub const REDACTED: &str = "*****";
 
-/// Reads `key` of Secret `name` in the run's namespace.
-pub trait SecretLookup {
+/// Reads `key` of Secret `name` in the run's namespace. Synchronous: the controller fetches the
+/// few Secrets a run names (see [`secret_references`]) before measuring.
+pub trait SecretLookup: Sync {
     fn secret(&self, reference: &SecretKeyRef) -> Result<String, String>;
 }
 
-impl<F: Fn(&SecretKeyRef) -> Result<String, String>> SecretLookup for F {
+impl<F: Fn(&SecretKeyRef) -> Result<String, String> + Sync> SecretLookup for F {
     fn secret(&self, reference: &SecretKeyRef) -> Result<String, String> {
         self(reference)
     }
+}
+
+/// The Secret keys a run's arguments refer to.
+pub fn secret_references(args: &[Argument]) -> Vec<&SecretKeyRef> {
+    args.iter()
+        .filter(|a| a.value.is_none())
+        .filter_map(|a| a.value_from.as_ref()?.secret_key_ref.as_ref())
+        .collect()
 }
 
 #[derive(Clone, PartialEq, Eq)]
