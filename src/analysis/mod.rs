@@ -14,3 +14,8 @@ pub mod run;
 pub mod time;
 
 pub use result::MeasurementValue;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
