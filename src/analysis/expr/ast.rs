@@ -1,8 +1,8 @@
 //! The parsed form of a condition. Compiled once per condition and evaluated for every
 //! measurement, so everything decidable from the text alone (names, arity) is decided here.
 
-use super::builtins::Builtin;
 use super::lexer::Pos;
+use super::signatures::Builtin;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Expr {

@@ -8,12 +8,14 @@
 //! at evaluation with the same wording, e.g.
 //! `invalid operation: >= (mismatched types []float64 and float64)`; they are never `false`.
 
+mod access;
 mod ast;
 mod builtins;
 mod eval;
 mod lexer;
 mod ops;
 mod parser;
+mod signatures;
 mod value;
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use super::ast::{
     BinaryOp, COMPARISON_PRECEDENCE, Expr, NOT_PRECEDENCE, Node, Pointer, SIGN_PRECEDENCE, UnaryOp,
     binary_info,
 };
-use super::builtins::{self, Predicate};
 use super::lexer::{Pos, Tok, Token};
 
 /// Word operators that `not` may precede: `x not in list`.
@@ -35,6 +34,8 @@ pub(crate) fn parse(tokens: Vec<Token>) -> Result<Expr, CompileError> {
         _ => Err(parser.unexpected()),
     }
 }
+
+mod literals;
 
 struct Parser {
     tokens: Vec<Token>,
@@ -343,65 +344,6 @@ impl Parser {
         })
     }
 
-    fn array(&mut self) -> Result<Expr, CompileError> {
-        let pos = self.advance().pos;
-        let mut items = Vec::new();
-        while !self.is_op("]") {
-            items.push(self.expression(0)?);
-            if !self.is_op(",") {
-                break;
-            }
-            self.advance();
-        }
-        self.expect("]")?;
-        Ok(Expr {
-            node: Node::Array(items),
-            pos,
-        })
-    }
-
-    fn map(&mut self) -> Result<Expr, CompileError> {
-        let pos = self.advance().pos;
-        let mut entries = Vec::new();
-        while !self.is_op("}") {
-            let key_token = self.current().clone();
-            let key = match key_token.tok {
-                Tok::Ident(name) | Tok::Str(name) => {
-                    self.advance();
-                    Expr {
-                        node: Node::Str(name),
-                        pos: key_token.pos,
-                    }
-                }
-                Tok::Int(i) => {
-                    self.advance();
-                    Expr {
-                        node: Node::Str(i.to_string()),
-                        pos: key_token.pos,
-                    }
-                }
-                Tok::Op("(") => {
-                    self.advance();
-                    let key = self.expression(0)?;
-                    self.expect(")")?;
-                    key
-                }
-                _ => return Err(self.unexpected()),
-            };
-            self.expect(":")?;
-            entries.push((key, self.expression(0)?));
-            if !self.is_op(",") {
-                break;
-            }
-            self.advance();
-        }
-        self.expect("}")?;
-        Ok(Expr {
-            node: Node::Map(entries),
-            pos,
-        })
-    }
-
     fn postfix(&mut self, mut expr: Expr) -> Result<Expr, CompileError> {
         let mut chained = false;
         loop {
@@ -476,70 +418,6 @@ impl Parser {
         };
         self.expect("]")?;
         Ok(Expr { node, pos })
-    }
-
-    fn call(&mut self, name: &str, pos: Pos, piped: Option<Expr>) -> Result<Expr, CompileError> {
-        let signature = builtins::lookup(name)
-            .ok_or_else(|| self.error(pos, format!("unknown name {name}")))?;
-        self.expect("(")?;
-        let mut args: Vec<Expr> = piped.into_iter().collect();
-        while !self.is_op(")") {
-            let is_predicate_slot = args.len() == 1 && signature.predicate != Predicate::No;
-            args.push(if is_predicate_slot {
-                self.closure()?
-            } else {
-                self.expression(0)?
-            });
-            if !self.is_op(",") {
-                break;
-            }
-            self.advance();
-        }
-        self.expect(")")?;
-        let too_few = args.len() < signature.min_args
-            || (signature.predicate == Predicate::Required && args.len() < 2);
-        let too_many = signature.max_args.is_some_and(|max| args.len() > max);
-        if too_few || too_many {
-            let expected = match signature.max_args {
-                Some(max) if max == signature.min_args => max.to_string(),
-                Some(max) => format!("{} to {max}", signature.min_args),
-                None => format!("at least {}", signature.min_args),
-            };
-            return Err(self.error(
-                pos,
-                format!(
-                    "invalid number of arguments for {name} (expected {expected}, got {})",
-                    args.len()
-                ),
-            ));
-        }
-        Ok(Expr {
-            node: Node::Call {
-                func: signature.builtin,
-                args,
-            },
-            pos,
-        })
-    }
-
-    /// A predicate, with or without braces: `{# < 1000}` and `# < 1000` are the same.
-    fn closure(&mut self) -> Result<Expr, CompileError> {
-        let pos = self.current().pos;
-        let braced = self.is_op("{");
-        if braced {
-            self.advance();
-        }
-        self.predicate_depth += 1;
-        let body = self.expression(0);
-        self.predicate_depth -= 1;
-        let body = body?;
-        if braced {
-            self.expect("}")?;
-        }
-        Ok(Expr {
-            node: Node::Closure(Box::new(body)),
-            pos,
-        })
     }
 }
 
