@@ -19,6 +19,8 @@ pub enum ProviderError {
     NegativeTimeout(i64),
     #[error("{0} is not supported by gitcanary's prometheus provider")]
     Unsupported(&'static str),
+    #[error("prometheus rangeQuery.{field} {reason}")]
+    RangeQuery { field: &'static str, reason: String },
     /// Prometheus answered `"status": "error"`: e.g. `bad_data: parse error at char 5: …`.
     #[error("{kind}: {message}")]
     Api { kind: String, message: String },

@@ -1,6 +1,7 @@
-//! The HTTP request for one instant query, as Prometheus' Go client builds it: the address's
-//! path is kept and `/api/v1/query` appended (so `http://host:9090/api/v1/prometheus/` queries
-//! `/api/v1/prometheus/api/v1/query`), `query` and `time` go in the query string.
+//! The HTTP request for one query, as Prometheus' Go client builds it: the address's path is
+//! kept and `/api/v1/query` (or `/api/v1/query_range`) appended, so
+//! `http://host:9090/api/v1/prometheus/` queries `/api/v1/prometheus/api/v1/query`; `query` and
+//! `time` (or `start`, `end`, `step`) go in the query string.
 
 use std::time::Duration;
 
@@ -9,9 +10,10 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::analysis::expr::format_float;
-use crate::api::PrometheusMetric;
+use crate::api::{PrometheusMetric, PrometheusRangeQuery, parse_go_duration};
 
 use super::ProviderError;
+use super::range::range_time;
 
 /// Argo's default query timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,7 +55,42 @@ fn format_time(at: DateTime<Utc>) -> String {
     format_float(seconds)
 }
 
-fn endpoint(address: &str) -> Result<Url, ProviderError> {
+/// `start`, `end` and `step` of a range query, evaluated at `now`.
+fn range_parameters(
+    range: &PrometheusRangeQuery,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>, Duration), ProviderError> {
+    let time = |field: &'static str, value: &Option<String>| {
+        let expression =
+            value
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ProviderError::RangeQuery {
+                    field,
+                    reason: "is required".to_owned(),
+                })?;
+        range_time(expression, now).map_err(|reason| ProviderError::RangeQuery { field, reason })
+    };
+    let start = time("start", &range.start)?;
+    let end = time("end", &range.end)?;
+    let step_text = range.step.as_deref().unwrap_or_default();
+    let step = parse_go_duration(step_text)
+        .ok()
+        .filter(|s| !s.is_zero())
+        .ok_or_else(|| ProviderError::RangeQuery {
+            field: "step",
+            reason: format!("{step_text:?} is not a positive duration"),
+        })?;
+    if end < start {
+        return Err(ProviderError::RangeQuery {
+            field: "end",
+            reason: "is before start".to_owned(),
+        });
+    }
+    Ok((start, end, step))
+}
+
+fn endpoint(address: &str, api: &str) -> Result<Url, ProviderError> {
     let bad = |reason: String| ProviderError::BadAddress {
         address: address.to_owned(),
         reason,
@@ -65,7 +102,7 @@ fn endpoint(address: &str) -> Result<Url, ProviderError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("no host".to_owned()));
     }
-    let path = format!("{}/api/v1/query", url.path().trim_end_matches('/'));
+    let path = format!("{}/api/v1/{api}", url.path().trim_end_matches('/'));
     url.set_path(&path);
     Ok(url)
 }
@@ -89,18 +126,30 @@ impl QueryRequest {
             .as_deref()
             .filter(|q| !q.trim().is_empty())
             .ok_or(ProviderError::NoQuery)?;
-        if metric.range_query.is_some() {
-            return Err(ProviderError::Unsupported("rangeQuery"));
-        }
         let timeout = match metric.timeout {
             Some(seconds) if seconds < 0 => return Err(ProviderError::NegativeTimeout(seconds)),
             Some(seconds) if seconds > 0 => Duration::from_secs(seconds.unsigned_abs()),
             _ => DEFAULT_TIMEOUT,
         };
-        let mut url = endpoint(address)?;
-        url.query_pairs_mut()
-            .append_pair("query", query)
-            .append_pair("time", &format_time(now));
+        let url = match &metric.range_query {
+            None => {
+                let mut url = endpoint(address, "query")?;
+                url.query_pairs_mut()
+                    .append_pair("query", query)
+                    .append_pair("time", &format_time(now));
+                url
+            }
+            Some(range) => {
+                let (start, end, step) = range_parameters(range, now)?;
+                let mut url = endpoint(address, "query_range")?;
+                url.query_pairs_mut()
+                    .append_pair("query", query)
+                    .append_pair("start", &format_time(start))
+                    .append_pair("end", &format_time(end))
+                    .append_pair("step", &format_float(step.as_secs_f64()));
+                url
+            }
+        };
         let mut headers: Vec<(String, String)> = Vec::new();
         if let Some(auth) = &metric.authentication {
             if let Some(basic) = &auth.basic_auth {

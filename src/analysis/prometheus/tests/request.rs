@@ -144,11 +144,52 @@ fn timeout_tls_headers_and_auth() {
 }
 
 #[test]
+fn range_queries() {
+    let mut m = metric("http://p:9090/prefix/", "rate(x[1m])");
+    m.range_query = Some(PrometheusRangeQuery {
+        start: Some("now() - duration(\"5m\")".into()),
+        end: Some("now()".into()),
+        step: Some("30s".into()),
+    });
+    let request = QueryRequest::build(&m, None, now()).expect("valid");
+    assert_eq!(
+        request.url.as_str(),
+        "http://p:9090/prefix/api/v1/query_range?query=rate%28x%5B1m%5D%29&start=1699999700&end=1700000000&step=30"
+    );
+
+    let broken = |start: &str, end: &str, step: &str| {
+        let mut m = metric("http://p", "up");
+        m.range_query = Some(PrometheusRangeQuery {
+            start: Some(start.into()),
+            end: Some(end.into()),
+            step: Some(step.into()),
+        });
+        QueryRequest::build(&m, None, now()).map_err(|e| e.to_string())
+    };
+    assert!(
+        broken("now()", "now()", "0s")
+            .is_err_and(|e| e.contains("rangeQuery.step \"0s\" is not a positive duration"))
+    );
+    assert!(broken("", "now()", "1m").is_err_and(|e| e.contains("rangeQuery.start is required")));
+    assert!(
+        broken("now()", "now() - duration(\"1h\")", "1m")
+            .is_err_and(|e| e.contains("rangeQuery.end is before start"))
+    );
+    assert!(
+        broken("tomorrow", "now()", "1m")
+            .is_err_and(|e| e.contains("rangeQuery.start \"tomorrow\": unsupported expression"))
+    );
+}
+
+#[test]
 fn unsupported_features_say_so() {
     let mut m = metric("http://p", "up");
-    m.range_query = Some(PrometheusRangeQuery::default());
+    m.authentication = Some(PrometheusAuth {
+        oauth2: Some(Default::default()),
+        ..Default::default()
+    });
     assert_eq!(
         QueryRequest::build(&m, None, now()).map_err(|e| e.to_string()),
-        Err("rangeQuery is not supported by gitcanary's prometheus provider".to_owned())
+        Err("authentication.oauth2 is not supported by gitcanary's prometheus provider".to_owned())
     );
 }
