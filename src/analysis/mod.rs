@@ -1,7 +1,8 @@
 //! Judging a canary: AnalysisRuns built from AnalysisTemplates, measured with Prometheus, each
 //! measurement judged by its success/failure condition and the run by Argo's limits.
 //!
-//! Everything but [`prometheus::PrometheusClient`] and [`measure`] is pure: the controller feeds in the
+//! Everything but [`PrometheusClient`](crate::analysis::prometheus::PrometheusClient) and
+//! [`measure`](crate::analysis::measure) is pure: the controller feeds in the
 //! run, the clock and what was measured, and gets back the new status and when to look again.
 
 pub mod args;
