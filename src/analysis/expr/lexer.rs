@@ -33,6 +33,17 @@ const OPERATORS: [&str; 27] = [
     ">", "!", "?", ":", ",", ".", "|", "(", ")", "[",
 ];
 const BRACKETS: [&str; 3] = ["]", "{", "}"];
+/// Identifiers that act as operators, after which a value starts.
+const WORD_OPERATORS: [&str; 8] = [
+    "and",
+    "or",
+    "not",
+    "in",
+    "matches",
+    "contains",
+    "startsWith",
+    "endsWith",
+];
 
 pub(crate) fn tokenize(source: &str) -> Result<Vec<Token>, CompileError> {
     let mut lexer = Lexer {
@@ -85,13 +96,15 @@ impl Lexer {
         }
     }
 
-    /// After a value a `.` is member access; anywhere else `.5` is a number.
+    /// After a value a `.` is member access; anywhere else (including after a word operator
+    /// such as `and`) `.5` is a number.
     fn after_value(&self) -> bool {
-        matches!(
-            self.tokens.last().map(|t| &t.tok),
-            Some(Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::Ident(_) | Tok::Pointer(_))
-                | Some(Tok::Op(")" | "]" | "}"))
-        )
+        match self.tokens.last().map(|t| &t.tok) {
+            Some(Tok::Ident(word)) => !WORD_OPERATORS.contains(&word.as_str()),
+            Some(Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::Pointer(_)) => true,
+            Some(Tok::Op(op)) => matches!(*op, ")" | "]" | "}"),
+            _ => false,
+        }
     }
 
     fn run(&mut self) -> Result<(), CompileError> {

@@ -16,6 +16,8 @@ fn literals() {
         ("0b101", none(), i(5)),
         ("1.5", none(), f(1.5)),
         (".5", none(), f(0.5)),
+        ("result > 0 and .5 < 1", scalar(1.0), b(true)),
+        ("result in [.5, 1.5]", scalar(0.5), b(true)),
         ("1e3", none(), f(1000.0)),
         ("2.5e-1", none(), f(0.25)),
         ("1E+2", none(), f(100.0)),
