@@ -1,0 +1,3 @@
+mod client;
+mod request;
+mod response;

@@ -1,0 +1,3 @@
+//! End-to-end: the seed walk-through's analysis against a canned Prometheus.
+
+mod seed;
