@@ -60,6 +60,12 @@ impl Daemon {
             tasks.push(task);
         }
         let handles = Arc::new(handles);
+        let measurer = crate::analysis::measure::Measurer::from_env()
+            .context("configuring the Prometheus provider")?;
+        let (c, stop) = (client.clone(), shutdown_rx.clone());
+        tasks.push(tokio::spawn(async move {
+            crate::analysis::controller::run(c, measurer, stop).await
+        }));
         let (c, sources, stop) = (client.clone(), handles.clone(), shutdown_rx.clone());
         tasks.push(tokio::spawn(async move {
             crate::rollout::controller::run(c.clone(), c, sources, stop).await;

@@ -6,6 +6,7 @@
 //! run, the clock and what was measured, and gets back the new status and when to look again.
 
 pub mod args;
+pub mod controller;
 pub mod expr;
 pub mod judge;
 pub mod measure;
