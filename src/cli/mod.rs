@@ -2,10 +2,15 @@
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod approve;
 pub mod crds;
+pub mod get;
+pub mod gitops;
 pub mod localkube;
 pub mod meshsim;
+pub mod rollout_view;
 pub mod run;
+pub mod set_image;
 pub mod validate;
 
 /// GitOps progressive delivery on a service mesh.
@@ -64,6 +69,16 @@ impl GlobalArgs {
 pub enum Command {
     /// Follow Git and keep the cluster in sync (the daemon).
     Run(Box<run::RunArgs>),
+    /// Show a resource (`get rollout NAME [--watch]`).
+    Get(get::GetArgs),
+    /// Approve the current pause (or `--full`: all remaining steps).
+    Promote(approve::PromoteArgs),
+    /// Abort the canary: traffic back to stable.
+    Abort(approve::ApproveArgs),
+    /// Retry an aborted canary from step 0.
+    Retry(approve::ApproveArgs),
+    /// Change a container image of a Rollout in Git (commit and push).
+    SetImage(set_image::SetImageArgs),
     /// Run a Kubernetes-API-compatible server for tests and demos.
     Localkube(localkube::LocalkubeArgs),
     /// Check a directory of manifests offline; one line per problem, non-zero exit if any.
@@ -77,6 +92,18 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
             Command::Run(args) => run::run(self.global, *args).await,
+            Command::Get(args) => get::run(self.global, args).await,
+            Command::Promote(args) => {
+                let request = if args.full {
+                    approve::Request::PromoteFull
+                } else {
+                    approve::Request::Promote
+                };
+                approve::run(self.global, request, args.common).await
+            }
+            Command::Abort(args) => approve::run(self.global, approve::Request::Abort, args).await,
+            Command::Retry(args) => approve::run(self.global, approve::Request::Retry, args).await,
+            Command::SetImage(args) => set_image::run(self.global, args).await,
             Command::Localkube(args) => localkube::run(args).await,
             Command::Validate(args) => validate::run(args).await,
             Command::Meshsim(args) => meshsim::run(&self.global, args).await,

@@ -34,7 +34,9 @@ fn icon(status: &str) -> &'static str {
 
 /// kubectl's short age: 45s, 5m, 3h, 2d.
 pub fn age(created: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let Some(c) = created else { return String::new() };
+    let Some(c) = created else {
+        return String::new();
+    };
     let s = (now - c).num_seconds().max(0);
     match s {
         s if s < 120 => format!("{s}s"),
@@ -54,13 +56,31 @@ fn rs_hash(rs: &ReplicaSet) -> Option<String> {
 
 fn rs_status(rs: &ReplicaSet) -> &'static str {
     let spec = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let available = rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0);
+    let available = rs
+        .status
+        .as_ref()
+        .and_then(|s| s.available_replicas)
+        .unwrap_or(0);
     if spec == 0 {
         "ScaledDown"
     } else if available >= spec {
         "Healthy"
     } else {
         "Progressing"
+    }
+}
+
+/// Pod icons differ from run icons: a Running pod is fine.
+fn pod_icon(status: &str) -> &'static str {
+    match status {
+        "Running" | "Completed" => "✔",
+        "Pending" | "Terminating" | "ContainerCreating" => "◌",
+        s if s.starts_with("Init:") => "◌",
+        "Failed" | "CrashLoopBackOff" | "InvalidImageName" => "✖",
+        s if s.starts_with("Signal:") || s.starts_with("ExitCode:") => "✖",
+        "ImagePullBackOff" | "RegistryUnavailable" => "⚠",
+        s if s.ends_with("Error") || s.starts_with("Err") => "⚠",
+        _ => "?",
     }
 }
 
@@ -71,20 +91,42 @@ fn pod_status(pod: &Pod) -> String {
     let status = pod.status.as_ref();
     let waiting = status
         .and_then(|s| s.container_statuses.as_ref())
-        .and_then(|cs| cs.iter().find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone()));
-    waiting.unwrap_or_else(|| status.and_then(|s| s.phase.clone()).unwrap_or_else(|| "Pending".into()))
+        .and_then(|cs| {
+            cs.iter()
+                .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone())
+        });
+    waiting.unwrap_or_else(|| {
+        status
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_else(|| "Pending".into())
+    })
 }
 
 fn pod_info(pod: &Pod) -> String {
-    let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
-    let total = pod.spec.as_ref().map(|s| s.containers.len()).unwrap_or(statuses.len());
+    let statuses = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.clone())
+        .unwrap_or_default();
+    let total = pod
+        .spec
+        .as_ref()
+        .map(|s| s.containers.len())
+        .unwrap_or(statuses.len());
     let ready = statuses.iter().filter(|c| c.ready).count();
     let restarts: i32 = statuses.iter().map(|c| c.restart_count).sum();
-    if restarts > 0 { format!("ready:{ready}/{total},restarts:{restarts}") } else { format!("ready:{ready}/{total}") }
+    if restarts > 0 {
+        format!("ready:{ready}/{total},restarts:{restarts}")
+    } else {
+        format!("ready:{ready}/{total}")
+    }
 }
 
 fn revision_of(annotations: &BTreeMap<String, String>) -> i64 {
-    annotations.get(crate::rollout::REVISION_ANNOTATION).and_then(|r| r.parse().ok()).unwrap_or(0)
+    annotations
+        .get(crate::rollout::REVISION_ANNOTATION)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
 }
 
 /// One row of the tree: prefix (branch glyphs + icon), name, kind, status, age, info.
@@ -104,7 +146,10 @@ pub fn render(o: &RolloutObjects, now: DateTime<Utc>) -> String {
     let (phase, message) = crate::rollout::phase::phase(r, &status);
     let phase = format!("{phase:?}");
     let stable = status.stable_rs.clone();
-    let canary = status.current_pod_hash.clone().filter(|c| Some(c) != stable.as_ref());
+    let canary = status
+        .current_pod_hash
+        .clone()
+        .filter(|c| Some(c) != stable.as_ref());
     let canary_available = o
         .replica_sets
         .iter()
@@ -125,7 +170,11 @@ pub fn render(o: &RolloutObjects, now: DateTime<Utc>) -> String {
     out += &header("  ActualWeight:", &h.actual_weight);
     // Images of ReplicaSets with pods, tagged stable/canary.
     let mut images: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for rs in o.replica_sets.iter().filter(|rs| rs.status.as_ref().is_some_and(|s| s.replicas > 0)) {
+    for rs in o
+        .replica_sets
+        .iter()
+        .filter(|rs| rs.status.as_ref().is_some_and(|s| s.replicas > 0))
+    {
         let hash = rs_hash(rs);
         let tag = if hash.is_some() && hash == stable {
             Some("stable")
@@ -134,7 +183,13 @@ pub fn render(o: &RolloutObjects, now: DateTime<Utc>) -> String {
         } else {
             None
         };
-        let containers = rs.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref()).map(|s| s.containers.clone()).unwrap_or_default();
+        let containers = rs
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.as_ref())
+            .and_then(|t| t.spec.as_ref())
+            .map(|s| s.containers.clone())
+            .unwrap_or_default();
         for c in containers {
             let entry = images.entry(c.image.unwrap_or_default()).or_default();
             if let Some(t) = tag
@@ -148,7 +203,11 @@ pub fn render(o: &RolloutObjects, now: DateTime<Utc>) -> String {
     for (image, tags) in &images {
         let mut tags = tags.clone();
         tags.sort_by_key(|t| if *t == "canary" { 0 } else { 1 });
-        let text = if tags.is_empty() { image.clone() } else { format!("{image} ({})", tags.join(", ")) };
+        let text = if tags.is_empty() {
+            image.clone()
+        } else {
+            format!("{image} ({})", tags.join(", "))
+        };
         if first {
             out += &header("Images:", text);
             first = false;
@@ -170,35 +229,70 @@ pub fn render(o: &RolloutObjects, now: DateTime<Utc>) -> String {
     out
 }
 
-fn tree(o: &RolloutObjects, phase: &str, stable: Option<&str>, canary: Option<&str>, now: DateTime<Utc>) -> String {
+fn tree(
+    o: &RolloutObjects,
+    phase: &str,
+    stable: Option<&str>,
+    canary: Option<&str>,
+    now: DateTime<Utc>,
+) -> String {
     let r = &o.rollout;
     let mut rows = vec![Row {
         prefix: "⟳ ".into(),
         name: r.name_any(),
         kind: "Rollout".into(),
         status: format!("{} {phase}", icon(phase)),
-        age: age(r.metadata.creation_timestamp.as_ref().map(|t| t.0), now),
+        age: age(
+            r.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(crate::rollout::time::from_time),
+            now,
+        ),
         info: String::new(),
     }];
     // Revisions, newest first, each with its ReplicaSets (and their pods) and AnalysisRuns.
     let mut revisions: BTreeMap<i64, (Vec<&ReplicaSet>, Vec<&AnalysisRun>)> = BTreeMap::new();
     for rs in &o.replica_sets {
-        revisions.entry(revision_of(rs.annotations())).or_default().0.push(rs);
+        revisions
+            .entry(revision_of(rs.annotations()))
+            .or_default()
+            .0
+            .push(rs);
     }
     for ar in &o.analysis_runs {
-        revisions.entry(revision_of(ar.annotations())).or_default().1.push(ar);
+        revisions
+            .entry(revision_of(ar.annotations()))
+            .or_default()
+            .1
+            .push(ar);
     }
     let count = revisions.len();
     for (i, (rev, (rss, ars))) in revisions.iter().rev().enumerate() {
         let last_rev = i + 1 == count;
-        let (branch, cont) = if last_rev { ("└──", "   ") } else { ("├──", "│  ") };
-        rows.push(Row { prefix: format!("{branch}# revision:{rev}"), name: String::new(), kind: String::new(), status: String::new(), age: String::new(), info: String::new() });
+        let (branch, cont) = if last_rev {
+            ("└──", "   ")
+        } else {
+            ("├──", "│  ")
+        };
+        rows.push(Row {
+            prefix: format!("{branch}# revision:{rev}"),
+            name: String::new(),
+            kind: String::new(),
+            status: String::new(),
+            age: String::new(),
+            info: String::new(),
+        });
         let children = rss.len() + ars.len();
         let mut n = 0;
         for rs in rss {
             n += 1;
             let last = n == children;
-            let (b, c2) = if last { ("└──", "   ") } else { ("├──", "│  ") };
+            let (b, c2) = if last {
+                ("└──", "   ")
+            } else {
+                ("├──", "│  ")
+            };
             let st = rs_status(rs);
             let hash = rs_hash(rs);
             let mut info = vec![];
@@ -212,43 +306,82 @@ fn tree(o: &RolloutObjects, phase: &str, stable: Option<&str>, canary: Option<&s
                 && let Ok(t) = DateTime::parse_from_rfc3339(deadline)
             {
                 let left = (t.with_timezone(&Utc) - now).num_seconds();
-                info.push(if left > 0 { format!("delay:{left}s") } else { "delay:passed".into() });
+                info.push(if left > 0 {
+                    format!("delay:{left}s")
+                } else {
+                    "delay:passed".into()
+                });
             }
             rows.push(Row {
                 prefix: format!("{cont}{b}⧉ "),
                 name: rs.name_any(),
                 kind: "ReplicaSet".into(),
                 status: format!("{} {st}", icon(st)),
-                age: age(rs.metadata.creation_timestamp.as_ref().map(|t| t.0), now),
+                age: age(
+                    rs.metadata
+                        .creation_timestamp
+                        .as_ref()
+                        .map(crate::rollout::time::from_time),
+                    now,
+                ),
                 info: info.join(","),
             });
             let uid = rs.metadata.uid.clone();
             let pods: Vec<&Pod> = o
                 .pods
                 .iter()
-                .filter(|p| p.metadata.owner_references.as_ref().is_some_and(|refs| refs.iter().any(|r| Some(&r.uid) == uid.as_ref())))
+                .filter(|p| {
+                    p.metadata
+                        .owner_references
+                        .as_ref()
+                        .is_some_and(|refs| refs.iter().any(|r| Some(&r.uid) == uid.as_ref()))
+                })
                 .collect();
             for (j, p) in pods.iter().enumerate() {
-                let pb = if j + 1 == pods.len() { "└──" } else { "├──" };
+                let pb = if j + 1 == pods.len() {
+                    "└──"
+                } else {
+                    "├──"
+                };
                 let ps = pod_status(p);
                 rows.push(Row {
                     prefix: format!("{cont}{c2}{pb}□ "),
                     name: p.name_any(),
                     kind: "Pod".into(),
-                    status: format!("{} {ps}", icon(&ps)),
-                    age: age(p.metadata.creation_timestamp.as_ref().map(|t| t.0), now),
+                    status: format!("{} {ps}", pod_icon(&ps)),
+                    age: age(
+                        p.metadata
+                            .creation_timestamp
+                            .as_ref()
+                            .map(crate::rollout::time::from_time),
+                        now,
+                    ),
                     info: pod_info(p),
                 });
             }
         }
         for ar in ars {
             n += 1;
-            let b = if n == children { "└──" } else { "├──" };
-            let st = ar.status.as_ref().and_then(|s| s.phase.map(|p| format!("{p:?}"))).unwrap_or_else(|| "Pending".into());
+            let b = if n == children {
+                "└──"
+            } else {
+                "├──"
+            };
+            let st = ar
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.map(|p| format!("{p:?}")))
+                .unwrap_or_else(|| "Pending".into());
             let mut counts = vec![];
             if let Some(results) = ar.status.as_ref().map(|s| &s.metric_results) {
-                let sum = |f: fn(&crate::api::MetricResult) -> i32| results.iter().map(f).sum::<i32>();
-                for (glyph, v) in [("✔", sum(|m| m.successful)), ("✖", sum(|m| m.failed)), ("?", sum(|m| m.inconclusive)), ("⚠", sum(|m| m.error))] {
+                let sum =
+                    |f: fn(&crate::api::MetricResult) -> i32| results.iter().map(f).sum::<i32>();
+                for (glyph, v) in [
+                    ("✔", sum(|m| m.successful)),
+                    ("✖", sum(|m| m.failed)),
+                    ("?", sum(|m| m.inconclusive)),
+                    ("⚠", sum(|m| m.error)),
+                ] {
                     if v > 0 {
                         counts.push(format!("{glyph} {v}"));
                     }
@@ -259,7 +392,13 @@ fn tree(o: &RolloutObjects, phase: &str, stable: Option<&str>, canary: Option<&s
                 name: ar.name_any(),
                 kind: "AnalysisRun".into(),
                 status: format!("{} {st}", icon(&st)),
-                age: age(ar.metadata.creation_timestamp.as_ref().map(|t| t.0), now),
+                age: age(
+                    ar.metadata
+                        .creation_timestamp
+                        .as_ref()
+                        .map(crate::rollout::time::from_time),
+                    now,
+                ),
                 info: counts.join(","),
             });
         }
@@ -270,15 +409,32 @@ fn tree(o: &RolloutObjects, phase: &str, stable: Option<&str>, canary: Option<&s
     let status_w = width(|r| r.status.chars().count()).max(6);
     let age_w = width(|r| r.age.chars().count()).max(3);
     let line = |a: &str, b: &str, c: &str, d: &str, e: &str| -> String {
-        let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
-        format!("{}  {}  {}  {}  {}", pad(a, first_w), pad(b, kind_w), pad(c, status_w), pad(d, age_w), e).trim_end().to_string() + "\n"
+        let pad =
+            |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
+        format!(
+            "{}  {}  {}  {}  {}",
+            pad(a, first_w),
+            pad(b, kind_w),
+            pad(c, status_w),
+            pad(d, age_w),
+            e
+        )
+        .trim_end()
+        .to_string()
+            + "\n"
     };
     let mut out = line("NAME", "KIND", "STATUS", "AGE", "INFO");
     for r in &rows {
         if r.kind.is_empty() {
             out += &format!("{}\n", r.prefix);
         } else {
-            out += &line(&format!("{}{}", r.prefix, r.name), &r.kind, &r.status, &r.age, &r.info);
+            out += &line(
+                &format!("{}{}", r.prefix, r.name),
+                &r.kind,
+                &r.status,
+                &r.age,
+                &r.info,
+            );
         }
     }
     out

@@ -96,6 +96,42 @@ async fn blue_to_yellow_with_a_promote_commit() {
     assert_eq!(s["currentStepIndex"], 18, "{s}");
     assert_eq!(s["stableRS"], s["currentPodHash"], "{s}");
     let blue_hash = s["stableRS"].as_str().expect("stableRS").to_string();
+    let view = get_rollout(&c).await;
+    let header: Vec<&str> = view.lines().take(14).collect();
+    assert_eq!(
+        header,
+        vec![
+            "Name:            istio-rollout",
+            "Namespace:       default",
+            "Status:          ✔ Healthy",
+            "Strategy:        Canary",
+            "  Step:          18/18",
+            "  SetWeight:     100",
+            "  ActualWeight:  100",
+            "Images:          argoproj/rollouts-demo:blue (stable)",
+            "Replicas:",
+            "  Desired:       1",
+            "  Current:       1",
+            "  Updated:       1",
+            "  Ready:         1",
+            "  Available:     1",
+        ],
+        "{view}"
+    );
+    let tree: Vec<String> = view.lines().skip(15).map(|l| squash(l)).collect();
+    assert_eq!(tree[0], "NAME KIND STATUS AGE INFO", "{view}");
+    assert_eq!(tree[1], "⟳ istio-rollout Rollout ✔ Healthy <age>", "{view}");
+    assert_eq!(tree[2], "└──# revision:1", "{view}");
+    assert_eq!(
+        tree[3],
+        format!("└──⧉ istio-rollout-{blue_hash} ReplicaSet ✔ Healthy <age> stable"),
+        "{view}"
+    );
+    assert!(
+        tree[4].starts_with(&format!("└──□ istio-rollout-{blue_hash}-"))
+            && tree[4].ends_with("Pod ✔ Running <age> ready:1/1"),
+        "{view}"
+    );
 
     // A commit changes the image: canary ReplicaSet, 90/10, paused at step 1.
     repo.write(
@@ -170,4 +206,39 @@ async fn blue_to_yellow_with_a_promote_commit() {
     })
     .await;
     d.stop().await;
+}
+
+/// `gitcanary get rollout istio-rollout`, run as a user would.
+pub async fn get_rollout(c: &Cluster) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitcanary"))
+        .args(["get", "rollout", "istio-rollout"])
+        .env("KUBECONFIG", &c.kubeconfig)
+        .output()
+        .await
+        .expect("gitcanary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Collapses runs of spaces and replaces ages (`12s`, `3m`) so tree lines compare exactly.
+fn squash(line: &str) -> String {
+    line.split_whitespace()
+        .map(|w| {
+            if w.len() <= 4
+                && w.ends_with(['s', 'm', 'h', 'd'])
+                && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit())
+                && w.len() > 1
+            {
+                "<age>"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("   └──", "└──")
 }
