@@ -118,7 +118,7 @@ async fn blue_to_yellow_with_a_promote_commit() {
         ],
         "{view}"
     );
-    let tree: Vec<String> = view.lines().skip(15).map(|l| squash(l)).collect();
+    let tree: Vec<String> = view.lines().skip(15).map(squash).collect();
     assert_eq!(tree[0], "NAME KIND STATUS AGE INFO", "{view}");
     assert_eq!(tree[1], "⟳ istio-rollout Rollout ✔ Healthy <age>", "{view}");
     assert_eq!(tree[2], "└──# revision:1", "{view}");
