@@ -242,3 +242,204 @@ fn squash(line: &str) -> String {
         .join(" ")
         .replace("   └──", "└──")
 }
+
+async fn gitcanary(c: &Cluster, args: &[&str]) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitcanary"))
+        .args(args)
+        .env("KUBECONFIG", &c.kubeconfig)
+        .output()
+        .await
+        .expect("gitcanary runs");
+    assert!(
+        out.status.success(),
+        "gitcanary {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn spec(repo: &TestRepo, cache: &std::path::Path) -> SourceSpec {
+    SourceSpec::from_args(
+        "demo",
+        source_args(repo, cache),
+        "default",
+        None,
+        true,
+        false,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn annotations_restarts_new_images_abort_retry_and_the_argo_plugin_patch() {
+    let c = with_crds().await;
+    let repo = walkthrough_repo();
+    let cache = tempfile::tempdir().expect("cache");
+    let d = start_daemon(&c, vec![spec(&repo, cache.path())]).await;
+    wait_status(&c, "blue Healthy", 20, |s| s["phase"] == "Healthy").await;
+
+    // An approval committed before the canary exists must not approve it later.
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "too early\n\nPromote: istio-rollout",
+    ]);
+    // set-image through the CLI: a commit that edits the manifest in place.
+    let repo_path = repo.path().display().to_string();
+    gitcanary(
+        &c,
+        &[
+            "set-image",
+            "istio-rollout",
+            "istio-rollout=argoproj/rollouts-demo:yellow",
+            "--repo",
+            &repo_path,
+            "--path",
+            "deploy",
+        ],
+    )
+    .await;
+    let manifest =
+        std::fs::read_to_string(repo.path().join("deploy/rollout.yaml")).expect("manifest");
+    assert!(
+        manifest.contains("image: argoproj/rollouts-demo:yellow"),
+        "{manifest}"
+    );
+    let s = wait_status(&c, "paused at step 1", 20, |s| {
+        s["phase"] == "Paused" && s["currentStepIndex"] == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        rollout_status(&c).await["currentStepIndex"],
+        1,
+        "the early Promote did not count"
+    );
+    let yellow = s["currentPodHash"].as_str().expect("hash").to_string();
+
+    // Restart the daemon while paused: same step, same weight, no approval replayed.
+    d.stop().await;
+    let d = start_daemon(&c, vec![spec(&repo, cache.path())]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let s = rollout_status(&c).await;
+    assert_eq!(
+        (s["currentStepIndex"].clone(), s["phase"].clone()),
+        (1.into(), "Paused".into()),
+        "{s}"
+    );
+    assert_eq!(weights(&c).await, "90 10");
+
+    // Promote by annotation (gitcanary promote); consumed once acted on.
+    gitcanary(&c, &["promote", "istio-rollout"]).await;
+    wait_status(&c, "past the manual pause", 10, |s| {
+        s["currentStepIndex"].as_i64().is_some_and(|i| i >= 2)
+    })
+    .await;
+    let ann = c
+        .ok(&[
+            "get",
+            "rollout",
+            "istio-rollout",
+            "-o",
+            "jsonpath={.metadata.annotations}",
+        ])
+        .await;
+    assert!(
+        !ann.contains("gitcanary.dev/promote"),
+        "the annotation is consumed: {ann}"
+    );
+
+    // Restart mid-way through the timed pauses: it carries on from where it was.
+    wait_status(&c, "at 40%", 20, |s| {
+        s["currentStepIndex"].as_i64().is_some_and(|i| i >= 6)
+    })
+    .await;
+    d.stop().await;
+    let before = rollout_status(&c).await["currentStepIndex"]
+        .as_i64()
+        .unwrap_or(0);
+    let d = start_daemon(&c, vec![spec(&repo, cache.path())]).await;
+    let s = wait_status(&c, "progressing after the restart", 20, |s| {
+        s["currentStepIndex"].as_i64().is_some_and(|i| i > before)
+    })
+    .await;
+    assert_eq!(s["currentPodHash"], yellow.as_str());
+
+    // Abort: weight back to 0, canary Service on the stable hash, Degraded with Argo's message.
+    gitcanary(&c, &["abort", "istio-rollout"]).await;
+    let s = wait_status(&c, "aborted", 10, |s| s["phase"] == "Degraded").await;
+    assert!(
+        s["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("RolloutAborted: Rollout aborted update to revision 2")),
+        "{s}"
+    );
+    assert_eq!(weights(&c).await, "100 0");
+    let canary_sel = c
+        .ok(&[
+            "get",
+            "svc",
+            "istio-rollout-canary",
+            "-o",
+            "jsonpath={.spec.selector.rollouts-pod-template-hash}",
+        ])
+        .await;
+    assert_eq!(canary_sel, s["stableRS"].as_str().unwrap_or_default());
+    // Retry: back to step 0, paused again at the manual pause.
+    gitcanary(&c, &["retry", "istio-rollout"]).await;
+    wait_status(&c, "retried and paused", 20, |s| {
+        s["phase"] == "Paused" && s["currentStepIndex"] == 1
+    })
+    .await;
+
+    // The Argo kubectl plugin's promote: a status patch clearing the pause conditions.
+    c.ok(&[
+        "patch",
+        "rollout",
+        "istio-rollout",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"pauseConditions":null}}"#,
+    ])
+    .await;
+    wait_status(&c, "the plugin's promote honoured", 10, |s| {
+        s["currentStepIndex"].as_i64().is_some_and(|i| i >= 2)
+    })
+    .await;
+
+    // A new image mid-rollout: a new canary at step 0, the superseded one scaled down.
+    let text = std::fs::read_to_string(repo.path().join("deploy/rollout.yaml")).expect("manifest");
+    repo.write(
+        "deploy/rollout.yaml",
+        &text.replace("rollouts-demo:yellow", "rollouts-demo:orange"),
+    );
+    repo.commit("orange");
+    let s = wait_status(&c, "orange canary paused", 20, |s| {
+        s["phase"] == "Paused"
+            && s["currentStepIndex"] == 1
+            && s["currentPodHash"] != yellow.as_str()
+    })
+    .await;
+    assert_ne!(s["currentPodHash"], s["stableRS"]);
+    eventually(
+        Duration::from_secs(10),
+        "the superseded yellow canary scaled down",
+        || async {
+            let r = c
+                .ok(&[
+                    "get",
+                    "rs",
+                    &format!("istio-rollout-{yellow}"),
+                    "-o",
+                    "jsonpath={.spec.replicas}",
+                ])
+                .await;
+            (r == "0").then_some(())
+        },
+    )
+    .await;
+    d.stop().await;
+}
