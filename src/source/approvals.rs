@@ -107,6 +107,10 @@ struct Fingerprint {
     name: String,
     author: String,
     author_time: i64,
+    /// Two different approvals by one author within a second (an unsigned one refused, then a
+    /// signed one) must not look like a rebased copy: the message and signature tell them apart.
+    message: String,
+    signed: bool,
 }
 
 /// Approvals already reported, bounded so a long-running daemon does not grow without end.
@@ -124,6 +128,8 @@ impl Seen {
         let author = commit.author();
         let author_time = author.when().seconds();
         let author = author.to_string();
+        let message = commit.message().unwrap_or_default().to_string();
+        let signed = commit.header_field_bytes("gpgsig").is_ok();
         approvals
             .into_iter()
             .filter(|approval| {
@@ -133,6 +139,8 @@ impl Seen {
                     name: approval.name.clone(),
                     author: author.clone(),
                     author_time,
+                    message: message.clone(),
+                    signed,
                 };
                 self.insert(fingerprint)
             })

@@ -443,3 +443,83 @@ async fn annotations_restarts_new_images_abort_retry_and_the_argo_plugin_patch()
     .await;
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_signers_configured_only_signed_approvals_count() {
+    let c = with_crds().await;
+    let repo = walkthrough_repo();
+    let cache = tempfile::tempdir().expect("cache");
+    let signer = crate::git_signing::SshSigner::new("release-manager@example.com");
+    let allowed = cache.path().join("allowed_signers");
+    std::fs::write(&allowed, signer.allowed_signers_line()).expect("allowed signers");
+    let mut args = source_args(&repo, &cache.path().join("mirror"));
+    args.allowed_signers = Some(allowed);
+    let d = start_daemon(
+        &c,
+        vec![SourceSpec::from_args(
+            "demo", args, "default", None, true, false,
+        )],
+    )
+    .await;
+    wait_status(&c, "blue Healthy", 20, |s| s["phase"] == "Healthy").await;
+    repo.write(
+        "deploy/rollout.yaml",
+        &rollout_manifest("argoproj/rollouts-demo:yellow"),
+    );
+    repo.commit("yellow");
+    wait_status(&c, "paused", 20, |s| {
+        s["phase"] == "Paused" && s["currentStepIndex"] == 1
+    })
+    .await;
+    // Unsigned: refused, reported, not acted on.
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "unsigned approval\n\nPromote: istio-rollout",
+    ]);
+    let reason = eventually(Duration::from_secs(10), "a rejection event", || async {
+        let ev = c
+            .ok(&[
+                "get",
+                "events.events.k8s.io",
+                "-o",
+                "jsonpath={range .items[*]}{.reason}: {.note}{\"\\n\"}{end}",
+            ])
+            .await;
+        ev.lines()
+            .find(|l| {
+                l.contains("unsigned approval")
+                    || l.to_lowercase().contains("rejected")
+                    || l.to_lowercase().contains("not signed")
+            })
+            .map(str::to_string)
+    })
+    .await;
+    assert!(!reason.is_empty());
+    assert_eq!(
+        rollout_status(&c).await["currentStepIndex"],
+        1,
+        "an unsigned approval does not promote"
+    );
+    // Signed by an allowed signer: promotes.
+    signer.commit(repo.path(), "signed approval\n\nPromote: istio-rollout");
+    wait_status(&c, "promoted by the signed commit", 20, |s| {
+        s["currentStepIndex"].as_i64().is_some_and(|i| i >= 2)
+    })
+    .await;
+    let s = rollout_status(&c).await;
+    let approvals = s["gitcanary"]["approvals"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(approvals.len(), 1, "{s}");
+    assert!(
+        approvals[0]["signer"]
+            .as_str()
+            .is_some_and(|x| x.contains("release-manager@example.com")),
+        "{s}"
+    );
+    d.stop().await;
+}

@@ -46,6 +46,8 @@ pub struct Exec<'a> {
     pub mesh: &'a Client,
     pub caches: &'a Caches,
     pub recorder: &'a Recorder,
+    /// Keys of once-only Events already recorded by this process.
+    pub reported: &'a std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Exec<'_> {
@@ -255,6 +257,12 @@ impl Exec<'_> {
                     }
                 }
                 Action::RecordEvent(ev) => {
+                    if let Some(key) = &ev.key {
+                        let mut reported = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+                        if !reported.insert(key.clone()) {
+                            continue;
+                        }
+                    }
                     let reference = rollout.object_ref(&());
                     let e = KEvent {
                         type_: if ev.kind == EventKind::Warning {

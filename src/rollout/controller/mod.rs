@@ -39,6 +39,7 @@ pub async fn run(
     let book = Book::default();
     book::spawn_feed(book.clone(), &sources, queue.clone());
     let recorder = Recorder::new(client.clone(), "gitcanary".into());
+    let reported = std::sync::Mutex::new(std::collections::BTreeSet::new());
     tracing::info!("rollout controller running");
     loop {
         let key = tokio::select! {
@@ -82,7 +83,12 @@ async fn reconcile(
     if rollout.metadata.deletion_timestamp.is_some() {
         return Ok(None);
     }
-    let observed = observe::observe(&rollout, caches, book).await;
+    let mut observed = observe::observe(&rollout, caches, book).await;
+    observed.reported_events = exec
+        .reported
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let decision = crate::rollout::decide(&observed, chrono::Utc::now());
     for e in &decision.errors {
         tracing::info!(error = %e, "rollout not progressing");
