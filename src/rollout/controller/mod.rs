@@ -51,6 +51,7 @@ pub async fn run(
             mesh: &mesh,
             caches: &caches,
             recorder: &recorder,
+            reported: &reported,
         };
         let span = info_span!("rollout", rollout = %format!("{}/{}", key.0, key.1));
         match reconcile(&key, &caches, &book, &exec)
