@@ -6,7 +6,6 @@ use std::time::Duration;
 use gitcanary::daemon::{Daemon, DaemonConfig};
 use gitcanary::source::args::SourceArgs;
 use gitcanary::sync::config::SourceSpec;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use crate::common::{Cluster, configmap, eventually};
@@ -291,38 +290,48 @@ async fn rollout_owned_fields_survive_every_sync() {
         (phase(&d).await.0 == "Synced").then_some(())
     })
     .await;
-    let client = c.client().await;
-    // The rollout controller's writes, as field manager gitcanary-rollout.
-    let vs_ar = kube::discovery::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
-        "networking.istio.io",
-        "v1alpha3",
-        "VirtualService",
-    ));
-    let vs_api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &vs_ar);
-    let live = vs_api.get("istio-rollout-vsvc").await.expect("vs");
-    let mut http = serde_json::to_value(&live).expect("json")["spec"]["http"].clone();
-    http[0]["route"][0]["weight"] = json!(90);
-    http[0]["route"][1]["weight"] = json!(10);
-    let patch = json!({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService", "metadata": {"name": "istio-rollout-vsvc"}, "spec": {"http": http}});
-    vs_api
-        .patch(
+    // A canary moves the weights (90/10) and pins the Service selectors, as field manager gitcanary-rollout.
+    let text = std::fs::read_to_string(repo.path().join("deploy/rollout.yaml")).expect("rollout");
+    repo.write(
+        "deploy/rollout.yaml",
+        &text.replace("rollouts-demo:blue", "rollouts-demo:yellow"),
+    );
+    repo.commit("yellow");
+    eventually(Duration::from_secs(15), "canary at 10%", || async {
+        let w = c
+            .ok(&[
+                "get",
+                "vs",
+                "istio-rollout-vsvc",
+                "-o",
+                "jsonpath={.spec.http[0].route[*].weight}",
+            ])
+            .await;
+        (w == "90 10").then_some(())
+    })
+    .await;
+    let canary_hash = c
+        .ok(&[
+            "get",
+            "svc",
+            "istio-rollout-canary",
+            "-o",
+            "jsonpath={.spec.selector.rollouts-pod-template-hash}",
+        ])
+        .await;
+    assert!(!canary_hash.is_empty());
+    let managed = c
+        .ok(&[
+            "get",
+            "vs",
             "istio-rollout-vsvc",
-            &PatchParams::apply("gitcanary-rollout").force(),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .expect("weights");
-    let svc: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), "default");
-    let sel = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "istio-rollout-canary"},
-        "spec": {"selector": {"app": "istio-rollout", "rollouts-pod-template-hash": "abc123"}}});
-    svc.patch(
-        "istio-rollout-canary",
-        &PatchParams::apply("gitcanary-rollout").force(),
-        &Patch::Apply(&sel),
-    )
-    .await
-    .expect("selector");
-    // An unrelated commit, and a drift-triggered pass: the controller's values stay.
+            "-o",
+            "yaml",
+            "--show-managed-fields",
+        ])
+        .await;
+    assert!(managed.contains("manager: gitcanary-rollout"), "{managed}");
+    // An unrelated commit, then a drift-triggered pass: the controller's values stay.
     repo.write("deploy/unrelated.yaml", &configmap("unrelated", &[]));
     repo.commit("unrelated change");
     eventually(Duration::from_secs(5), "unrelated applied", || async {
@@ -349,7 +358,7 @@ async fn rollout_owned_fields_survive_every_sync() {
             "jsonpath={.spec.selector.rollouts-pod-template-hash}",
         ])
         .await;
-    assert_eq!(hash, "abc123");
+    assert_eq!(hash, canary_hash);
     let j = sources_json(&d).await;
     assert_eq!(j["sources"][0]["phase"], "Synced", "{j}");
     assert_eq!(
@@ -375,6 +384,7 @@ async fn rollout_owned_fields_survive_every_sync() {
         ignored[0]["field"], "spec.http[0].route[0].weight",
         "{ignored}"
     );
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let weights = c
         .ok(&[
             "get",
