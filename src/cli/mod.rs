@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod approve;
 pub mod crds;
+pub mod diff;
 pub mod get;
 pub mod gitops;
 pub mod localkube;
@@ -11,6 +12,7 @@ pub mod meshsim;
 pub mod rollout_view;
 pub mod run;
 pub mod set_image;
+pub mod status;
 pub mod validate;
 
 /// GitOps progressive delivery on a service mesh.
@@ -69,6 +71,10 @@ impl GlobalArgs {
 pub enum Command {
     /// Follow Git and keep the cluster in sync (the daemon).
     Run(Box<run::RunArgs>),
+    /// What syncing a branch would change (exit 1 if anything differs).
+    Diff(Box<diff::DiffArgs>),
+    /// The daemon's sources: synced commit, state, errors.
+    Status(status::StatusArgs),
     /// Show a resource (`get rollout NAME [--watch]`).
     Get(get::GetArgs),
     /// Approve the current pause (or `--full`: all remaining steps).
@@ -93,6 +99,8 @@ impl Cli {
         match self.command {
             Command::Run(args) => run::run(self.global, *args).await,
             Command::Get(args) => get::run(self.global, args).await,
+            Command::Diff(args) => diff::run(self.global, *args).await,
+            Command::Status(args) => status::run(args).await,
             Command::Promote(args) => {
                 let request = if args.full {
                     approve::Request::PromoteFull

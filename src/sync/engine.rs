@@ -278,6 +278,71 @@ impl Syncer {
         Ok((plan::plan(&desired, &live, &inventory, &managed), resolved))
     }
 
+    /// What a pass would change, as unified diffs (reads live objects directly, writes nothing).
+    /// Objects of this source's inventory that left Git are shown as removed.
+    pub async fn diff(&mut self, snapshot: &Snapshot) -> Result<Vec<String>, SyncError> {
+        let resolved = self.resolve(snapshot).await?;
+        let desired: Vec<Desired> = resolved.iter().map(|r| r.desired.clone()).collect();
+        let managed = managed_of(&desired);
+        let mut out = vec![];
+        let mut failures = vec![];
+        for r in &resolved {
+            let d = &r.desired;
+            let live = match &r.kind {
+                Some(kind) => {
+                    let api = self.api(kind, d.obj_ref.namespace.as_deref());
+                    match with_backoff(5, || api.get_opt(&d.obj_ref.name)).await {
+                        Ok(o) => o.and_then(|o| serde_json::to_value(o).ok()),
+                        Err(e) => {
+                            failures.push(ObjectFailure {
+                                origin: d.origin.clone(),
+                                object: d.obj_ref.to_string(),
+                                message: api_message(&e),
+                            });
+                            continue;
+                        }
+                    }
+                }
+                None => None,
+            };
+            let ns = d.obj_ref.namespace.clone().unwrap_or_default();
+            let (body, _) = managed.mask(&ns, &d.object, live.as_ref());
+            if let Some(text) = super::diff::object_diff(&d.obj_ref, live.as_ref(), &body) {
+                out.push(text);
+            }
+        }
+        if !failures.is_empty() {
+            return Err(SyncError::Apply {
+                commit: snapshot.commit.id.clone(),
+                failures,
+            });
+        }
+        let inventory = Inventory::load(
+            self.client.clone(),
+            &self.cfg.inventory_namespace,
+            &self.cfg.source,
+        )
+        .await
+        .map_err(SyncError::Inventory)?;
+        let wanted: BTreeSet<_> = desired.iter().map(|d| d.obj_ref.id()).collect();
+        for r in inventory
+            .objects
+            .iter()
+            .filter(|r| !wanted.contains(&r.id()))
+        {
+            let Ok(kind) = self.kinds.resolve(&r.api_version, &r.kind).await else {
+                continue;
+            };
+            let api = self.api(&kind, r.namespace.as_deref());
+            if let Ok(Some(live)) = with_backoff(5, || api.get_opt(&r.name)).await
+                && let Ok(v) = serde_json::to_value(live)
+            {
+                out.push(super::diff::prune_diff(r, &v));
+            }
+        }
+        Ok(out)
+    }
+
     /// One full pass: plan, dry-run, apply, prune, inventory, events.
     pub async fn sync(&mut self, snapshot: &Snapshot) -> Result<PassReport, SyncError> {
         let commit = snapshot.commit.id.clone();

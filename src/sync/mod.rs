@@ -4,6 +4,7 @@
 //! API server, `runner` drives passes for one source, `live` caches what the cluster holds.
 
 pub mod config;
+pub mod diff;
 pub mod engine;
 pub mod ignored;
 pub mod inventory;

@@ -513,3 +513,87 @@ async fn converges_through_server_errors_and_dropped_watches() {
     .await;
     d.stop().await;
 }
+
+async fn gitcanary_diff(c: &Cluster, repo: &TestRepo) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitcanary"))
+        .args([
+            "diff",
+            "--repo",
+            &repo.url(),
+            "--path",
+            "deploy",
+            "--name",
+            "demo",
+        ])
+        .env("KUBECONFIG", &c.kubeconfig)
+        .output()
+        .await
+        .expect("gitcanary diff runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_shows_what_a_sync_would_change() {
+    let c = with_crds().await;
+    let repo = seed_repo();
+    let (code, out, err) = gitcanary_diff(&c, &repo).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("+++ git/Service/default/istio-rollout-canary"),
+        "{out}"
+    );
+    let cache = tempfile::tempdir().expect("cache");
+    let d = start_daemon(
+        &c,
+        vec![SourceSpec::from_args(
+            "demo",
+            source_args(&repo, cache.path()),
+            "default",
+            None,
+            true,
+            false,
+        )],
+    )
+    .await;
+    eventually(Duration::from_secs(15), "synced", || async {
+        (phase(&d).await.0 == "Synced").then_some(())
+    })
+    .await;
+    d.stop().await;
+    let (code, out, err) = gitcanary_diff(&c, &repo).await;
+    assert_eq!(code, 0, "in sync: {out}{err}");
+    assert!(out.is_empty(), "{out}");
+    // A Git change and a live change both show, normalized (no clusterIP, no status).
+    let svc = std::fs::read_to_string(repo.path().join("deploy/service.yaml")).expect("service");
+    repo.write(
+        "deploy/service.yaml",
+        &svc.replacen("port: 80", "port: 81", 1),
+    );
+    repo.write("deploy/extra.yaml", &configmap("extra", &[]));
+    repo.commit("change a port, add a ConfigMap");
+    let (code, out, _) = gitcanary_diff(&c, &repo).await;
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("-  - port: 80") || out.contains("-- port: 80") || out.contains("port: 80\n"),
+        "{out}"
+    );
+    assert!(out.contains("port: 81"), "{out}");
+    assert!(out.contains("+++ git/ConfigMap/default/extra"), "{out}");
+    assert!(
+        !out.contains("clusterIP") && !out.contains("resourceVersion"),
+        "{out}"
+    );
+    // An object that left Git shows as removed.
+    repo.remove("deploy/istio-rollout-gateway.yaml");
+    repo.commit("remove the gateway");
+    let (_, out, _) = gitcanary_diff(&c, &repo).await;
+    assert!(
+        out.contains("--- live/Gateway/default/istio-rollout-gateway"),
+        "{out}"
+    );
+    assert!(out.contains("-kind: Gateway"), "{out}");
+}
