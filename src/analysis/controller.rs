@@ -108,6 +108,7 @@ async fn reconcile(
             .ok_or_else(|| format!("secret {}/{} has no key {}", "", r.name, r.key))
     };
     let update = measurer.reconcile(run, &lookup, chrono::Utc::now()).await;
+    tracing::debug!(phase = ?update.status.phase, requeue_at = ?update.requeue_at, measure = update.measure.len(), "analysis run stepped");
     if run.status.as_ref() != Some(&update.status) {
         let mut obj = run.clone();
         obj.metadata.managed_fields = None;

@@ -45,6 +45,22 @@ pub fn base_name(rollout: &str, pod_hash: &str, revision: i64, kind: RunKind) ->
     }
 }
 
+/// A run of this name family (`base`, `base.1`, …) that is still going: the one a decision whose
+/// status write was lost created. Adopting it instead of starting another keeps one run per kind.
+pub fn running_with_base<'a>(
+    base: &str,
+    existing: &'a [ObservedAnalysisRun],
+) -> Option<&'a ObservedAnalysisRun> {
+    existing.iter().find(|r| {
+        let family = r.name == base
+            || r.name
+                .strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+        family && !r.terminating && !r.phase.is_some_and(AnalysisPhase::is_completed)
+    })
+}
+
 /// The first of `base`, `base.1`, `base.2`, … not taken by an existing run: a retried canary
 /// needs a fresh run next to the finished one.
 pub fn free_name(base: &str, existing: &[ObservedAnalysisRun]) -> String {
@@ -135,6 +151,43 @@ pub fn phase_event(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_running_run_of_the_family_is_adopted() {
+        let run =
+            |name: &str, phase: Option<AnalysisPhase>, terminating: bool| ObservedAnalysisRun {
+                name: name.into(),
+                phase,
+                terminating,
+                ..Default::default()
+            };
+        let base = "ro-abc-2";
+        let cases: Vec<(Vec<ObservedAnalysisRun>, Option<&str>)> = vec![
+            (vec![], None),
+            (vec![run("ro-abc-2", None, false)], Some("ro-abc-2")),
+            (
+                vec![
+                    run("ro-abc-2", Some(AnalysisPhase::Failed), false),
+                    run("ro-abc-2.1", Some(AnalysisPhase::Running), false),
+                ],
+                Some("ro-abc-2.1"),
+            ),
+            (
+                vec![run("ro-abc-2", Some(AnalysisPhase::Running), true)],
+                None,
+            ),
+            (vec![run("ro-abc-23", None, false)], None),
+            (vec![run("ro-abc-2.x", None, false)], None),
+        ];
+        for (runs, want) in cases {
+            assert_eq!(
+                running_with_base(base, &runs).map(|r| r.name.as_str()),
+                want,
+                "{runs:?}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -27,6 +27,19 @@ pub fn require_tool(name: &str) -> PathBuf {
     )
 }
 
+/// Logs of the code under test, when `TEST_LOG` is set (e.g. `TEST_LOG=gitcanary=debug`).
+pub fn init_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 impl Cluster {
     pub async fn start() -> Cluster {
         Self::start_with(Config {
@@ -37,6 +50,7 @@ impl Cluster {
     }
 
     pub async fn start_with(config: Config) -> Cluster {
+        init_logs();
         let server = LocalKube::start(config).await.expect("localkube starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, so the crate graph is linked once. Each module is one area.
 #![allow(dead_code)]
 
+mod analysis_walkthrough;
 mod common;
 mod crds;
 mod git_repo;
@@ -9,6 +10,7 @@ mod git_signing;
 mod localkube_api;
 mod localkube_kubectl;
 mod meshsim;
+mod prometheus;
 mod rollout_walkthrough;
 mod roundtrip;
 mod source_file;

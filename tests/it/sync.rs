@@ -87,33 +87,42 @@ pub async fn sources_json(d: &Daemon) -> Value {
 
 /// Minimal HTTP/1.1 GET over a TCP socket (the daemon's API is plain HTTP on loopback).
 pub async fn http_get(url: &str) -> String {
+    try_http_get(url)
+        .await
+        .unwrap_or_else(|| panic!("GET {url} failed"))
+}
+
+/// Like [`http_get`], `None` when the server is not there (yet).
+pub async fn try_http_get(url: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").expect("http url");
+    let rest = url.strip_prefix("http://")?;
     let (host, path) = rest
         .split_once('/')
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap_or((rest, "/".into()));
-    let mut s = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let mut s = tokio::net::TcpStream::connect(host).await.ok()?;
     s.write_all(
         format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
     )
     .await
-    .expect("write");
+    .ok()?;
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.expect("read");
+    s.read_to_end(&mut buf).await.ok()?;
     let text = String::from_utf8_lossy(&buf).into_owned();
     let body = text
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
-    if text
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(&body)
-    } else {
-        body
-    }
+    Some(
+        if text
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(&body)
+        } else {
+            body
+        },
+    )
 }
 
 fn dechunk(body: &str) -> String {

@@ -40,6 +40,7 @@ pub async fn run(
     book::spawn_feed(book.clone(), &sources, queue.clone());
     let recorder = Recorder::new(client.clone(), "gitcanary".into());
     let reported = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut written = Written::default();
     tracing::info!("rollout controller running");
     loop {
         let key = tokio::select! {
@@ -54,7 +55,7 @@ pub async fn run(
             reported: &reported,
         };
         let span = info_span!("rollout", rollout = %format!("{}/{}", key.0, key.1));
-        match reconcile(&key, &caches, &book, &exec)
+        match reconcile(&key, &caches, &book, &exec, &mut written)
             .instrument(span)
             .await
         {
@@ -72,15 +73,35 @@ pub async fn run(
     }
 }
 
+/// The Rollouts this loop wrote last, by the resourceVersion they replaced: until the watch cache
+/// catches up, the cache still holds the replaced version, and deciding on it would repeat work
+/// (and fail the status write with a conflict).
+#[derive(Default)]
+struct Written(std::collections::HashMap<Key, (Option<String>, Arc<Rollout>)>);
+
+impl Written {
+    fn freshest(&self, key: &Key, cached: Arc<Rollout>) -> Arc<Rollout> {
+        match self.0.get(key) {
+            Some((replaced, newer)) if cached.metadata.resource_version == *replaced => {
+                newer.clone()
+            }
+            _ => cached,
+        }
+    }
+}
+
 async fn reconcile(
     key: &Key,
     caches: &Caches,
     book: &Book,
     exec: &Exec<'_>,
+    written: &mut Written,
 ) -> Result<Option<Duration>, ExecError> {
-    let Some(rollout) = caches.rollouts.get(&ObjectRef::new(&key.1).within(&key.0)) else {
+    let Some(cached) = caches.rollouts.get(&ObjectRef::new(&key.1).within(&key.0)) else {
+        written.0.remove(key);
         return Ok(None);
     };
+    let rollout = written.freshest(key, cached);
     if rollout.metadata.deletion_timestamp.is_some() {
         return Ok(None);
     }
@@ -97,11 +118,18 @@ async fn reconcile(
     if !decision.actions.is_empty() {
         let step = decision.status.current_step_index;
         tracing::info!(?step, actions = decision.actions.len(), "acting");
+        for a in &decision.actions {
+            tracing::debug!(action = ?a, "action");
+        }
     }
     let rv = exec.run(&rollout, &decision.actions).await?;
     let live = rollout.status.clone().unwrap_or_default();
     if crate::rollout::status_changed(&live, &decision.status) {
-        write_status(exec.client, &rollout, rv, &decision.status).await?;
+        let new = write_status(exec.client, &rollout, rv, &decision.status).await?;
+        written.0.insert(
+            key.clone(),
+            (rollout.metadata.resource_version.clone(), Arc::new(new)),
+        );
     }
     Ok(decision.requeue_after)
 }
@@ -113,7 +141,7 @@ async fn write_status(
     rollout: &Rollout,
     rv: Option<String>,
     status: &crate::api::RolloutStatus,
-) -> Result<(), ExecError> {
+) -> Result<Rollout, ExecError> {
     let ns = rollout.namespace().unwrap_or_default();
     let api: Api<Rollout> = Api::namespaced(client.clone(), &ns);
     let mut obj = rollout.clone();
@@ -126,7 +154,6 @@ async fn write_status(
     };
     api.replace_status(&rollout.name_any(), &pp, &obj)
         .await
-        .map(|_| ())
         .map_err(|e| match e {
             kube::Error::Api(s) if s.code == 409 => ExecError::Stale {
                 object: format!("Rollout {ns}/{}", rollout.name_any()),

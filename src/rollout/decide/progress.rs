@@ -65,7 +65,10 @@ fn follow_run(
     };
     let name = mirror.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| {
         let base = base_name(ctx.name, &ctx.current_hash, ctx.revision, kind);
-        free_name(&base, &ctx.obs.analysis_runs)
+        match super::super::analysis::running_with_base(&base, &ctx.obs.analysis_runs) {
+            Some(run) => run.name.clone(),
+            None => free_name(&base, &ctx.obs.analysis_runs),
+        }
     });
     let observed = ctx.obs.analysis_runs.iter().find(|r| r.name == name);
     let Some(run) = observed else {
