@@ -9,6 +9,7 @@ pub mod args;
 pub mod controller;
 pub mod expr;
 pub mod judge;
+pub mod lint;
 pub mod measure;
 pub mod prometheus;
 pub mod result;

@@ -31,6 +31,10 @@ pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     for problem in &problems {
         println!("{problem}");
     }
+    // Warnings do not fail validation: the manifests are valid, but an analysis would find no data.
+    for w in analysis_warnings(&objects) {
+        println!("{}/{w}", path.display());
+    }
     if problems.is_empty() {
         eprintln!("{}: {} objects, no problems", path.display(), objects.len());
         Ok(ExitCode::SUCCESS)
@@ -38,6 +42,51 @@ pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}: {} problem(s)", path.display(), problems.len());
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// Warnings about analyses that could not measure anything (see `analysis::lint`), one line each:
+/// `file:line: Rollout/name: field: warning: …`.
+pub fn analysis_warnings(objects: &[Manifest]) -> Vec<String> {
+    let services: std::collections::BTreeSet<String> = objects
+        .iter()
+        .filter(|m| m.key.kind == "Service" && m.key.group().is_empty())
+        .map(|m| m.key.name.clone())
+        .collect();
+    let templates: Vec<(String, crate::api::AnalysisTemplateSpec)> = objects
+        .iter()
+        .filter(|m| m.key.kind == "AnalysisTemplate" && m.key.group() == "argoproj.io")
+        .filter_map(|m| {
+            serde_json::from_value::<crate::api::AnalysisTemplate>(m.object.clone())
+                .ok()
+                .map(|t| (m.key.name.clone(), t.spec))
+        })
+        .collect();
+    let lookup = |name: &str| {
+        templates
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.clone())
+    };
+    let mut out = vec![];
+    for m in objects
+        .iter()
+        .filter(|m| m.key.kind == "Rollout" && m.key.group() == "argoproj.io")
+    {
+        let Ok(rollout) = serde_json::from_value::<crate::api::Rollout>(m.object.clone()) else {
+            continue;
+        };
+        for w in crate::analysis::lint::service_arg_warnings(&rollout, &lookup, &services) {
+            out.push(format!(
+                "{}:{}: Rollout/{}: {}: {}",
+                m.origin.file.display(),
+                m.origin.line.unwrap_or(1),
+                m.key.name,
+                w.field,
+                w.message
+            ));
+        }
+    }
+    out
 }
 
 /// Loads `dir` and returns its objects and every problem, file paths shown as `dir/…`.
