@@ -18,6 +18,7 @@ pub mod analysis_run;
 pub mod book;
 pub mod caches;
 pub mod execute;
+pub mod history;
 pub mod observe;
 pub mod queue;
 
@@ -123,6 +124,7 @@ async fn reconcile(
         }
     }
     let rv = exec.run(&rollout, &decision.actions).await?;
+    prune_history(exec, &rollout, caches, &decision.status).await;
     let live = rollout.status.clone().unwrap_or_default();
     if crate::rollout::status_changed(&live, &decision.status) {
         let new = write_status(exec.client, &rollout, rv, &decision.status).await?;
@@ -164,4 +166,64 @@ async fn write_status(
                 message: crate::sync::engine::api_message(&other),
             },
         })
+}
+
+/// Deletes finished AnalysisRuns beyond the Rollout's history limits.
+async fn prune_history(
+    exec: &Exec<'_>,
+    rollout: &Rollout,
+    caches: &Caches,
+    status: &crate::api::RolloutStatus,
+) {
+    let ns = rollout.namespace().unwrap_or_default();
+    let uid = rollout.metadata.uid.clone().unwrap_or_default();
+    let runs: Vec<history::RunEntry> = caches
+        .analysis_runs
+        .state()
+        .iter()
+        .filter(|r| r.metadata.namespace.as_deref() == Some(ns.as_str()))
+        .filter(|r| {
+            r.metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|o| o.iter().any(|o| o.uid == uid))
+        })
+        .map(|r| history::RunEntry {
+            name: r.name_any(),
+            phase: r.status.as_ref().and_then(|s| s.phase),
+            created: r
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(crate::rollout::time::from_time),
+        })
+        .collect();
+    let current: Vec<&str> = [
+        &status.canary.current_step_analysis_run_status,
+        &status.canary.current_background_analysis_run_status,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.name.as_str())
+    .collect();
+    let limits = rollout.spec.analysis.clone().unwrap_or_default();
+    let doomed = history::runs_to_delete(
+        &runs,
+        &current,
+        limits
+            .successful_run_history_limit
+            .unwrap_or(history::DEFAULT_LIMIT),
+        limits
+            .unsuccessful_run_history_limit
+            .unwrap_or(history::DEFAULT_LIMIT),
+    );
+    let api: Api<crate::api::AnalysisRun> = Api::namespaced(exec.client.clone(), &ns);
+    for name in doomed {
+        match api.delete(&name, &Default::default()).await {
+            Ok(_) => tracing::info!(run = %name, "deleted AnalysisRun beyond the history limit"),
+            Err(e) => {
+                tracing::debug!(run = %name, error = %e, "could not delete an old AnalysisRun")
+            }
+        }
+    }
 }
