@@ -404,3 +404,24 @@ async fn unknown_and_invalid_fields_are_refused_like_a_real_server() {
     assert!(err.contains("spec.revisionHistoryLimit"), "{err}");
     assert!(err.contains("must be of type integer"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strategic_merge_patch_merges_containers_by_name_and_probes_answer() {
+    let c = Cluster::start().await;
+    let rs = "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: smp\nspec:\n  replicas: 0\n  selector:\n    matchLabels:\n      app: smp\n  template:\n    metadata:\n      labels:\n        app: smp\n    spec:\n      containers:\n      - name: app\n        image: demo:blue\n        env:\n        - name: A\n          value: \"1\"\n      - name: sidecar\n        image: envoy:1\n";
+    c.apply(rs).await;
+    // A strategic merge patch names one container: the other stays, the env list merges by name.
+    c.ok(&["patch", "rs", "smp", "--type=strategic", "-p", r#"{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"demo:green","env":[{"name":"B","value":"2"}]}]}}}}"#]).await;
+    let out = c.ok(&["get", "rs", "smp", "-o", "jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}|{.spec.template.spec.containers[0].env[*].name}"]).await;
+    assert_eq!(out, "app=demo:green sidecar=envoy:1 |B A", "{out}");
+    for path in ["/healthz", "/readyz", "/livez", "/version"] {
+        let out = c.ok(&["get", "--raw", path]).await;
+        assert!(!out.is_empty(), "{path}");
+    }
+    // Discovery as kubectl reads it.
+    let groups = c.ok(&["get", "--raw", "/apis"]).await;
+    assert!(
+        groups.contains("\"apps\"") && groups.contains("apiextensions.k8s.io"),
+        "{groups}"
+    );
+}
