@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod approve;
 pub mod crds;
+pub mod demo;
 pub mod diff;
 pub mod get;
 pub mod gitops;
@@ -71,6 +72,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Follow Git and keep the cluster in sync (the daemon).
     Run(Box<run::RunArgs>),
+    /// The seed walk-through on this machine: localkube, a Git repository, meshsim, Prometheus, the daemon.
+    Demo(demo::DemoArgs),
     /// What syncing a branch would change (exit 1 if anything differs).
     Diff(Box<diff::DiffArgs>),
     /// The daemon's sources: synced commit, state, errors.
@@ -100,6 +103,7 @@ impl Cli {
             Command::Run(args) => run::run(self.global, *args).await,
             Command::Get(args) => get::run(self.global, args).await,
             Command::Diff(args) => diff::run(self.global, *args).await,
+            Command::Demo(args) => demo::run(args).await,
             Command::Status(args) => status::run(args).await,
             Command::Promote(args) => {
                 let request = if args.full {

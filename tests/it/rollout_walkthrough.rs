@@ -523,3 +523,75 @@ async fn with_signers_configured_only_signed_approvals_count() {
     );
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_command_starts_everything_and_stops_on_ctrl_c() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitcanary"))
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--mesh-listen",
+            "127.0.0.1:0",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("demo starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(l)) = lines.next_line().await {
+            printed.push_str(&l);
+            printed.push('\n');
+            if l.starts_with("Ctrl-C") {
+                break;
+            }
+        }
+    })
+    .await;
+    for want in [
+        "daemon API:",
+        "colour grid:",
+        "kubeconfig:",
+        "repository:",
+        "gitcanary set-image istio-rollout",
+        "Promote: istio-rollout",
+    ] {
+        assert!(printed.contains(want), "missing {want:?} in:\n{printed}");
+    }
+    let kubeconfig = dir.path().join("kubeconfig");
+    eventually(
+        Duration::from_secs(30),
+        "the demo's rollout Healthy",
+        || async {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitcanary"))
+                .args(["get", "rollout", "istio-rollout"])
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .await
+                .ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .contains("✔ Healthy")
+                .then_some(())
+        },
+    )
+    .await;
+    assert!(dir.path().join("repo/deploy/rollout.yaml").is_file());
+    // Ctrl-C stops it cleanly.
+    let pid = child.id().expect("pid");
+    let _ = tokio::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .await;
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("stops")
+        .expect("exit status");
+    assert!(status.success(), "{status:?}");
+}
