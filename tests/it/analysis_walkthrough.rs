@@ -22,7 +22,7 @@ fn template(prometheus: &Prometheus) -> String {
             "http://<your-prometheus-endpoint>:9090/api/v1/prometheus/",
             &prometheus.address(),
         )
-        .replace("initialDelay: 60s", "initialDelay: 6s")
+        .replace("initialDelay: 60s", "initialDelay: 10s")
         .replace("interval: 20s", "interval: 2s")
 }
 
@@ -152,6 +152,15 @@ async fn a_healthy_orange_canary_passes_every_measurement_and_completes() {
     let w = world().await;
     let repo = repo(&w.prometheus, "istio-rollout-canary");
     let d = to_orange(&w, &repo).await;
+    // Let the analysis take its first measurement while paused, then approve.
+    eventually(Duration::from_secs(40), "a first measurement", || async {
+        let ars = runs(&w.c.ok(&["get", "analysisruns", "-o", "json"]).await);
+        let n = ars.first()?["status"]["metricResults"][0]["measurements"]
+            .as_array()?
+            .len();
+        (n > 0).then_some(())
+    })
+    .await;
     repo.git(&[
         "commit",
         "-q",
