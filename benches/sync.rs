@@ -176,6 +176,7 @@ const COUNTED: &[(&str, &str)] = &[
 
 fn main() {
     serve_localkube_if_child();
+    let heap_on = heap_accounting();
     let sizes = Sizes {
         files: env_usize("GITCANARY_BENCH_FILES", 500),
         per_file: env_usize("GITCANARY_BENCH_PER_FILE", 10),
@@ -211,7 +212,14 @@ fn main() {
 
     // Phase A: the syncer in this process.
     let rt = runtime();
-    rt.block_on(in_process(&lk, &repo, work.path(), &sizes, objects));
+    rt.block_on(in_process(
+        &lk,
+        &repo,
+        work.path(),
+        &sizes,
+        objects,
+        heap_on,
+    ));
     // Its watches end with the runtime.
     drop(rt);
 
@@ -233,7 +241,14 @@ fn report_pass(what: &str, wall: Duration, own_cpu: Duration, lk_cpu: Duration, 
     );
 }
 
-async fn in_process(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes, objects: usize) {
+async fn in_process(
+    lk: &Localkube,
+    repo: &Path,
+    dir: &Path,
+    sizes: &Sizes,
+    objects: usize,
+    heap_on: bool,
+) {
     let client = client(&lk.kubeconfig).await;
     let ns_api: Api<Namespace> = Api::all(client.clone());
     for i in 0..NAMESPACES {
@@ -249,6 +264,7 @@ async fn in_process(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes, obje
 
     // The snapshot, as the follower builds it (timed in the source bench).
     let cache = dir.join("cache-inprocess");
+    let heap0 = heap_mib();
     let mut follower = Follower::new(source_config(&repo.display().to_string(), &cache))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(follower.poll(), Poll::NewSnapshot);
@@ -258,11 +274,14 @@ async fn in_process(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes, obje
         .clone()
         .unwrap_or_else(|| panic!("no snapshot"));
     assert_eq!(snap.objects.len(), objects);
+    let heap_snapshot = heap_mib() - heap0;
     let me = std::process::id();
     let pids = [me, lk.proc.pid];
 
     // Cold sync.
     let mut syncer = Syncer::new(client.clone(), sync_config());
+    let heap1 = heap_mib();
+    heap_peak_mib_reset();
     let before = counters.read().await;
     let mark = CpuMark::take(&pids);
     let report = syncer
@@ -282,6 +301,8 @@ async fn in_process(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes, obje
         d.by_resource(objects as f64)
     );
     line("cold sync wall time", ms(wall), "ms", None);
+    let cold_peak = heap_peak_mib_reset() - heap1;
+    let heap_synced = heap_mib() - heap1;
 
     // No-change resyncs: what the daemon does on its resync tick or a drift notification.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -294,6 +315,8 @@ async fn in_process(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes, obje
     let mut cpus = vec![];
     let mut lk_cpus = vec![];
     let mut total = Delta::default();
+    let heap2 = heap_mib();
+    heap_peak_mib_reset();
     for _ in 0..sizes.resyncs {
         let before = counters.read().await;
         let mark = CpuMark::take(&pids);
@@ -312,6 +335,7 @@ async fn in_process(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes, obje
             *total.counts.entry(k).or_default() += v;
         }
     }
+    let resync_peak = heap_peak_mib_reset() - heap2;
     println!("  wall            {}", dist(&walls));
     println!("  gitcanary CPU   {}", dist(&cpus));
     println!("  localkube CPU   {}", dist(&lk_cpus));
@@ -343,6 +367,81 @@ async fn in_process(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes, obje
         ms(percentile(&cpus, 100.0)),
         "ms",
         Some(50.0),
+    );
+
+    println!();
+    if !heap_on {
+        println!(
+            "== heap of this process: not counted (GITCANARY_BENCH_HEAP=1 counts it, at some CPU cost)"
+        );
+    } else {
+        println!(
+            "== heap of this process (counting allocator): snapshot of {objects} objects {heap_snapshot:.0} MiB; \
+         syncer state after the cold sync {heap_synced:.0} MiB (transient peak during it +{cold_peak:.0} MiB); \
+         transient peak during a no-change resync +{resync_peak:.0} MiB"
+        );
+    }
+
+    // One-object changes in this process: the source layer's part and the sync pass's part.
+    let mut polls = vec![];
+    let mut poll_cpu = vec![];
+    let mut passes = vec![];
+    let mut pass_cpu = vec![];
+    let mut total = Delta::default();
+    let n = sizes.commits.clamp(1, 5);
+    for k in 0..n {
+        let f = (k * 7 + 3) % sizes.files;
+        write(repo, &file_path(f), &file_text(f, sizes.per_file, 50 + k));
+        git(repo, &["commit", "-qam", &format!("in-process change {k}")]);
+        let mark = CpuMark::take(&[me]);
+        assert_eq!(follower.poll(), Poll::NewSnapshot);
+        let (wall, cpu) = mark.since();
+        polls.push(wall);
+        poll_cpu.push(cpu[0].0);
+        let snap = follower
+            .status()
+            .snapshot
+            .clone()
+            .unwrap_or_else(|| panic!("no snapshot"));
+        let before = counters.read().await;
+        let mark = CpuMark::take(&[me]);
+        let report = syncer
+            .sync(&snap)
+            .await
+            .unwrap_or_else(|e| panic!("one-object sync: {e}"));
+        let (wall, cpu) = mark.since();
+        assert_eq!(report.applied, 1);
+        passes.push(wall);
+        pass_cpu.push(cpu[0].0);
+        let d = counters.read().await.since(&before);
+        total.writes += d.writes;
+        for (k, v) in d.counts {
+            *total.counts.entry(k).or_default() += v;
+        }
+    }
+    println!();
+    println!("== one-object change in this process ({n} commits): where push-to-applied goes");
+    println!(
+        "  Follower::poll (fetch, parse the changed file, hash)  wall {}",
+        dist(&polls)
+    );
+    println!(
+        "                                                       CPU  {}",
+        dist(&poll_cpu)
+    );
+    println!(
+        "  Syncer::sync (plan, dry-run, apply, event)           wall {}",
+        dist(&passes)
+    );
+    println!(
+        "                                                       CPU  {}",
+        dist(&pass_cpu)
+    );
+    println!(
+        "  per change: {:.1} requests ({}), {:.1} writes",
+        total.requests() as f64 / n as f64,
+        total.by_verb(),
+        total.writes as f64 / n as f64
     );
 
     // A restarted daemon's first pass over the same cluster: fresh caches, everything in sync.
@@ -435,6 +534,7 @@ async fn daemon_latency(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes) 
     // Let the start settle (initial watch events, the rollout controller's caches).
     tokio::time::sleep(Duration::from_secs(2)).await;
     while rx.try_recv().is_ok() {}
+    let (rss_start, _) = rss_mib(daemon.proc.pid);
 
     let mut latencies = vec![];
     let mut pass_done = vec![];
@@ -553,6 +653,7 @@ async fn daemon_latency(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes) 
     let (rss, hwm) = rss_mib(daemon.proc.pid);
     let (lrss, lhwm) = rss_mib(lk.proc.pid);
     println!(
-        "daemon RSS {rss:.0} MiB (peak {hwm:.0}); localkube RSS {lrss:.0} MiB (peak {lhwm:.0})"
+        "daemon RSS {rss:.0} MiB (peak {hwm:.0}; {rss_start:.0} after its first pass); \
+         localkube RSS {lrss:.0} MiB (peak {lhwm:.0})"
     );
 }

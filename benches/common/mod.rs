@@ -206,6 +206,7 @@ impl DaemonProc {
             .args(["--cache-dir", &cache.display().to_string()])
             .args(["--listen", "127.0.0.1:0"])
             .env("GITCANARY_LOG", "info")
+            .envs(extra_env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(file(&log))
@@ -249,6 +250,17 @@ impl DaemonProc {
         }
         n as u64
     }
+}
+
+/// `GITCANARY_BENCH_DAEMON_ENV="K=V,K2=V2"`: extra environment for the daemon (e.g. allocator
+/// settings, for experiments).
+fn extra_env() -> Vec<(String, String)> {
+    std::env::var("GITCANARY_BENCH_DAEMON_ENV")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Minimal HTTP/1.1 GET over loopback (the daemon's API is plain HTTP); returns the body.
@@ -451,6 +463,73 @@ impl Reading {
             counts,
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heap of this process: a counting allocator (live and peak bytes), for the in-process parts. Off
+// unless GITCANARY_BENCH_HEAP=1: the counting costs ~15% CPU on allocation-heavy paths.
+
+pub struct CountingAlloc;
+
+static HEAP_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns heap accounting on when GITCANARY_BENCH_HEAP=1; says whether it is on.
+pub fn heap_accounting() -> bool {
+    let on = std::env::var("GITCANARY_BENCH_HEAP").is_ok_and(|v| v == "1");
+    HEAP_ON.store(on, std::sync::atomic::Ordering::Relaxed);
+    on
+}
+
+static HEAP_NOW: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static HEAP_PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only counters are added.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        if !p.is_null() && HEAP_ON.load(Relaxed) {
+            let now = HEAP_NOW.fetch_add(layout.size(), Relaxed) + layout.size();
+            HEAP_PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) };
+        if HEAP_ON.load(std::sync::atomic::Ordering::Relaxed) {
+            HEAP_NOW.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { std::alloc::System.realloc(ptr, layout, new_size) };
+        if !p.is_null() && HEAP_ON.load(Relaxed) {
+            HEAP_NOW.fetch_sub(layout.size(), Relaxed);
+            let now = HEAP_NOW.fetch_add(new_size, Relaxed) + new_size;
+            HEAP_PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+}
+
+/// Live heap bytes of this process, in MiB.
+pub fn heap_mib() -> f64 {
+    HEAP_NOW.load(std::sync::atomic::Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
+
+/// Peak live heap since the last reset, in MiB; resets it to the current value.
+pub fn heap_peak_mib_reset() -> f64 {
+    use std::sync::atomic::Ordering::Relaxed;
+    let peak = HEAP_PEAK.swap(HEAP_NOW.load(Relaxed), Relaxed);
+    peak as f64 / (1024.0 * 1024.0)
 }
 
 // ---------------------------------------------------------------------------------------------
