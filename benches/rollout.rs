@@ -161,6 +161,8 @@ struct RolloutView {
     current: String,
     /// Pause step index -> (what ends it, when).
     triggers: HashMap<usize, (Trigger, SystemTime)>,
+    /// Timed pause step index -> how long after its (whole-second) startTime the bench saw it begin.
+    start_fraction: HashMap<usize, Duration>,
     approved: std::collections::HashSet<usize>,
     canary_weight: Option<u64>,
 }
@@ -171,6 +173,9 @@ struct Tracker {
     views: HashMap<String, RolloutView>,
     /// Trigger -> VirtualService write seen, with the rollout's group ("lat" / "load").
     samples: Vec<(String, Trigger, Duration)>,
+    /// Timed pauses: the latency less the start's sub-second part (the part the controller's
+    /// whole-second clock adds to the wait).
+    residuals: Vec<(String, Duration)>,
     approvals_sent: usize,
 }
 
@@ -190,7 +195,7 @@ fn parse_time(v: &Value) -> Option<SystemTime> {
 
 impl Tracker {
     /// Returns the name of a rollout to approve now, if one reached a manual pause.
-    fn on_rollout(&mut self, _at: SystemTime, obj: &Value) -> Option<String> {
+    fn on_rollout(&mut self, at: SystemTime, obj: &Value) -> Option<String> {
         let name = obj.pointer("/metadata/name")?.as_str()?.to_string();
         let steps = self.steps.get(&name)?.clone();
         let status = obj.get("status")?;
@@ -223,9 +228,11 @@ impl Tracker {
             .and_then(|p| parse_time(&p["startTime"]))?;
         match duration {
             Some(d) => {
-                view.triggers
-                    .entry(idx)
-                    .or_insert((Trigger::Expiry, start + Duration::from_secs(*d)));
+                if let std::collections::hash_map::Entry::Vacant(e) = view.triggers.entry(idx) {
+                    e.insert((Trigger::Expiry, start + Duration::from_secs(*d)));
+                    view.start_fraction
+                        .insert(idx, at.duration_since(start).unwrap_or_default());
+                }
                 None
             }
             None if !view.approved.contains(&idx) && !annotated => {
@@ -270,6 +277,10 @@ impl Tracker {
         if let Some((trigger, when)) = view.triggers.remove(&(s - 1)) {
             let latency = at.duration_since(when).unwrap_or_default();
             self.samples.push((group_of(name), trigger, latency));
+            if let Some(fraction) = view.start_fraction.remove(&(s - 1)) {
+                self.residuals
+                    .push((group_of(name), latency.saturating_sub(fraction)));
+            }
         }
     }
 
@@ -574,6 +585,16 @@ async fn run(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes) {
     let (wall, cpu) = mark.since();
     let d = counters.read().await.since(&before);
     let passes = daemon.passes("bench").await - passes0;
+    let residual = |group: &str| -> Vec<Duration> {
+        tracker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .residuals
+            .iter()
+            .filter(|(g, _)| g == group)
+            .map(|r| r.1)
+            .collect()
+    };
     let (timed, approvals, sent) = {
         let t = tracker.lock().unwrap_or_else(|p| p.into_inner());
         let pick = |tr: Trigger| -> Vec<Duration> {
@@ -598,6 +619,7 @@ async fn run(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes) {
         wall.as_secs_f64()
     );
     report_samples("pause expiry -> VirtualService write", &timed);
+    report_samples("  less the start's dropped sub-second", &residual("lat"));
     report_samples("approval -> VirtualService write", &approvals);
     let all: Vec<Duration> = timed.iter().chain(&approvals).copied().collect();
     report_samples("both", &all);
@@ -705,6 +727,7 @@ async fn run(lk: &Localkube, repo: &Path, dir: &Path, sizes: &Sizes) {
     );
     println!("  per step by resource: {}", d.by_resource(steps));
     report_samples("pause expiry -> VS write, under load", &load);
+    report_samples("  less the start's dropped sub-second", &residual("load"));
     line(
         "under load: pause expiry -> VS write p99",
         ms(percentile(&load, 99.0)),
