@@ -389,6 +389,7 @@ const COUNTED: &[(&str, &str)] = &[
     ("delete", "replicasets"),
     ("patch", "services"),
     ("create", "events"),
+    ("patch", "events"),
     ("patch", "configmaps"),
 ];
 

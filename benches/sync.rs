@@ -171,6 +171,7 @@ const COUNTED: &[(&str, &str)] = &[
     ("patch", "services"),
     ("patch", "configmaps"),
     ("create", "events"),
+    ("patch", "events"),
     ("get", "configmaps"),
 ];
 
