@@ -12,16 +12,45 @@ use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
 use super::kinds::Kind;
+use super::normalize::is_subset;
+use super::ownership::Managed;
+use super::plan::Desired;
 use super::plan::SOURCE_LABEL;
 
 /// Identity without version: (group, kind, namespace, name).
 pub type Id = (String, String, Option<String>, String);
+
+/// Per object: the desired object (unmasked) and its namespace; plus the rollout-owned fields.
+type Expected = (HashMap<Id, (Value, String)>, Managed);
 
 #[derive(Default)]
 struct Shared {
     objects: RwLock<BTreeMap<Id, Value>>,
     /// resourceVersions this process wrote itself; their watch events are not drift.
     own_writes: Mutex<HashSet<String>>,
+    /// What the last pass wanted of each object (unmasked, with its namespace) and which fields the
+    /// rollout controller owns: an event is drift only if the object no longer satisfies it, so the
+    /// controller's weight and status writes never cost a sync pass.
+    expected: Mutex<Expected>,
+    /// Set by drift or a relist; cleared when a pass starts.
+    dirty: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    fn drifted(&self, id: &Id, live: Option<&Value>) -> bool {
+        let expected = self.expected.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((desired, ns)) = expected.0.get(id) else {
+            return true;
+        };
+        let Some(live) = live else { return true };
+        let (masked, _) = expected.1.mask(ns, desired, Some(live));
+        !is_subset(&masked, live)
+    }
+
+    fn mark_dirty(&self, drift: &Notify) {
+        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+        drift.notify_one();
+    }
 }
 
 pub struct LiveCache {
@@ -105,10 +134,15 @@ impl LiveCache {
                         objs.append(&mut fresh);
                         drop(objs);
                         let _ = tx.send(true);
-                        drift.notify_one();
+                        shared.mark_dirty(&drift);
                     }
-                    watcher::Event::Apply(o) | watcher::Event::Delete(o) => {
-                        let deleted = o.metadata.deletion_timestamp.is_some();
+                    ev @ (watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
+                        let (o, deleted) = match ev {
+                            watcher::Event::Delete(o) => (o, true),
+                            watcher::Event::Apply(o) => (o, false),
+                            _ => continue,
+                        };
+                        let is_delete = deleted || o.metadata.deletion_timestamp.is_some();
                         let rv = o.metadata.resource_version.clone().unwrap_or_default();
                         let Ok(v) = serde_json::to_value(&o) else {
                             continue;
@@ -116,23 +150,23 @@ impl LiveCache {
                         let Some(id) = id_of(&group, &kname, &v) else {
                             continue;
                         };
-                        let is_delete = matches!(ev_kind(&v), Some(true)) || deleted;
                         {
                             let mut objs =
                                 shared.objects.write().unwrap_or_else(|p| p.into_inner());
                             if is_delete {
-                                objs.remove(&id)
+                                objs.remove(&id);
                             } else {
-                                objs.insert(id, v)
-                            };
+                                objs.insert(id.clone(), v.clone());
+                            }
                         }
                         let ours = shared
                             .own_writes
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .remove(&rv);
-                        if !ours {
-                            drift.notify_one();
+                        let live = (!is_delete).then_some(&v);
+                        if !ours && shared.drifted(&id, live) {
+                            shared.mark_dirty(&drift);
                         }
                     }
                 }
@@ -154,6 +188,34 @@ impl LiveCache {
             }
             w.insert(rv);
         }
+    }
+
+    /// Records what the last pass wanted, for the per-event drift check.
+    pub fn set_expected(&self, desired: &[Desired], managed: Managed) {
+        let map = desired
+            .iter()
+            .map(|d| {
+                (
+                    d.obj_ref.id(),
+                    (
+                        d.object.clone(),
+                        d.obj_ref.namespace.clone().unwrap_or_default(),
+                    ),
+                )
+            })
+            .collect();
+        *self
+            .shared
+            .expected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = (map, managed);
+    }
+
+    /// Whether anything drifted (or was relisted) since the last call.
+    pub fn take_dirty(&self) -> bool {
+        self.shared
+            .dirty
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn get(&self, id: &Id) -> Option<Value> {
@@ -189,9 +251,4 @@ impl LiveCache {
             None => objs.remove(&id),
         };
     }
-}
-
-/// Watch deletions arrive as the last state of the object; kube's watcher gives them as `Delete`.
-fn ev_kind(_v: &Value) -> Option<bool> {
-    None
 }

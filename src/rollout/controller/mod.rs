@@ -112,7 +112,8 @@ async fn reconcile(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let decision = crate::rollout::decide(&observed, chrono::Utc::now());
+    let now = chrono::Utc::now();
+    let decision = crate::rollout::decide(&observed, now);
     for e in &decision.errors {
         tracing::info!(error = %e, "rollout not progressing");
     }
@@ -133,7 +134,12 @@ async fn reconcile(
             (rollout.metadata.resource_version.clone(), Arc::new(new)),
         );
     }
-    Ok(decision.requeue_after)
+    // Decisions work in whole seconds (as the API stores times); requeue relative to the precise
+    // now, or a pause would end up to a second late.
+    let fraction = (now - crate::rollout::time::whole_seconds(now))
+        .to_std()
+        .unwrap_or_default();
+    Ok(decision.requeue_after.map(|d| d.saturating_sub(fraction)))
 }
 
 /// Replaces the status, only if the Rollout is still at `rv` (a kubectl-plugin status patch in
