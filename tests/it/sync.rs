@@ -160,14 +160,13 @@ async fn seed_sync_add_prune_drift_refuse_and_fix() {
     let c = with_crds().await;
     let repo = seed_repo();
     let cache = tempfile::tempdir().expect("cache");
-    let spec = SourceSpec::from_args(
-        "demo",
-        source_args(&repo, cache.path()),
-        "default",
-        None,
-        true,
-        false,
-    );
+    // The daemon follows a bare repository, as it would a server's; commits are pushed to it.
+    let bare_dir = tempfile::tempdir().expect("bare");
+    let bare = repo.bare_clone(&bare_dir.path().join("origin.git"));
+    repo.git(&["remote", "add", "origin", &bare.display().to_string()]);
+    let mut args = source_args(&repo, cache.path());
+    args.url = bare.display().to_string();
+    let spec = SourceSpec::from_args("demo", args, "default", None, true, false);
     let d = start_daemon(&c, vec![spec]).await;
     eventually(Duration::from_secs(15), "seed objects applied", || async {
         let all = [
@@ -207,6 +206,7 @@ async fn seed_sync_add_prune_drift_refuse_and_fix() {
     // A second commit adds a ConfigMap; file watching picks it up.
     repo.write("deploy/extra.yaml", &configmap("extra", &[("k", "v")]));
     repo.commit("add a ConfigMap");
+    repo.git(&["push", "-q", "origin", "main"]);
     eventually(Duration::from_secs(5), "the new ConfigMap", || async {
         exists(&c, "configmap/extra").await.then_some(())
     })
@@ -216,6 +216,7 @@ async fn seed_sync_add_prune_drift_refuse_and_fix() {
     c.apply(&configmap("unmanaged", &[])).await;
     repo.remove("deploy/extra.yaml");
     repo.commit("remove the ConfigMap");
+    repo.git(&["push", "-q", "origin", "main"]);
     eventually(Duration::from_secs(5), "the ConfigMap pruned", || async {
         (!exists(&c, "configmap/extra").await).then_some(())
     })
@@ -256,6 +257,7 @@ async fn seed_sync_add_prune_drift_refuse_and_fix() {
     );
     repo.write("deploy/extra2.yaml", &configmap("extra2", &[]));
     repo.commit("a broken manifest");
+    repo.git(&["push", "-q", "origin", "main"]);
     let (_, message) = eventually(Duration::from_secs(5), "phase Failed", || async {
         let (p, m) = phase(&d).await;
         (p == "Failed").then_some((p, m))
@@ -270,6 +272,7 @@ async fn seed_sync_add_prune_drift_refuse_and_fix() {
     // The fix.
     repo.remove("deploy/broken.yaml");
     repo.commit("fix");
+    repo.git(&["push", "-q", "origin", "main"]);
     eventually(Duration::from_secs(5), "Synced again", || async {
         (phase(&d).await.0 == "Synced").then_some(())
     })
