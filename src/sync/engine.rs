@@ -390,6 +390,9 @@ impl Syncer {
         if !failures.is_empty() {
             return Err(SyncError::DryRun { commit, failures });
         }
+        // From here on the cluster is moving to this snapshot: judge watch events against it, so the
+        // events of our own writes are not taken for drift.
+        self.live.set_expected(&desired, managed.clone());
         // 2. Apply wave by wave; kinds defined by CRDs of this snapshot become served after wave 0.
         let mut report = PassReport::default();
         let mut failures = vec![];
@@ -449,12 +452,12 @@ impl Syncer {
                 return Err(SyncError::Apply { commit, failures });
             }
         }
+        let origins: std::collections::HashMap<&ObjRef, &str> = desired
+            .iter()
+            .map(|d| (&d.obj_ref, d.origin.as_str()))
+            .collect();
         for r in &plan.unchanged {
-            let origin = desired
-                .iter()
-                .find(|d| &d.obj_ref == r)
-                .map(|d| d.origin.clone())
-                .unwrap_or_default();
+            let origin = origins.get(r).map(|o| o.to_string()).unwrap_or_default();
             report.objects.push(ObjectStatus {
                 obj_ref: r.clone(),
                 origin,
@@ -515,7 +518,6 @@ impl Syncer {
         if !failures.is_empty() {
             return Err(SyncError::Apply { commit, failures });
         }
-        self.live.set_expected(&desired, managed);
         info!(commit = %short(&commit), applied = report.applied, pruned = report.pruned, unchanged = plan.unchanged.len(), "sync pass done");
         Ok(report)
     }

@@ -25,7 +25,9 @@ type Expected = (HashMap<Id, (Value, String)>, Managed);
 
 #[derive(Default)]
 struct Shared {
-    objects: RwLock<BTreeMap<Id, Value>>,
+    /// Shared, and without managedFields (never compared, and half the bytes): passes read
+    /// thousands of them.
+    objects: RwLock<BTreeMap<Id, Arc<Value>>>,
     /// resourceVersions this process wrote itself; their watch events are not drift.
     own_writes: Mutex<HashSet<String>>,
     /// What the last pass wanted of each object (unmasked, with its namespace) and which fields the
@@ -109,7 +111,7 @@ impl LiveCache {
         let kname = kind.resource.kind.clone();
         tokio::spawn(async move {
             let mut stream = watcher(api, cfg).boxed();
-            let mut fresh: BTreeMap<Id, Value> = BTreeMap::new();
+            let mut fresh: BTreeMap<Id, Arc<Value>> = BTreeMap::new();
             while let Some(ev) = stream.next().await {
                 let ev = match ev {
                     Ok(ev) => ev,
@@ -125,7 +127,7 @@ impl LiveCache {
                         if let Ok(v) = serde_json::to_value(&o)
                             && let Some(id) = id_of(&group, &kname, &v)
                         {
-                            fresh.insert(id, v);
+                            fresh.insert(id, slim(v));
                         }
                     }
                     watcher::Event::InitDone => {
@@ -156,7 +158,7 @@ impl LiveCache {
                             if is_delete {
                                 objs.remove(&id);
                             } else {
-                                objs.insert(id.clone(), v.clone());
+                                objs.insert(id.clone(), slim(v.clone()));
                             }
                         }
                         let ours = shared
@@ -218,7 +220,7 @@ impl LiveCache {
             .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
-    pub fn get(&self, id: &Id) -> Option<Value> {
+    pub fn get(&self, id: &Id) -> Option<Arc<Value>> {
         self.shared
             .objects
             .read()
@@ -227,8 +229,8 @@ impl LiveCache {
             .cloned()
     }
 
-    /// A copy of every live object with these ids.
-    pub fn snapshot(&self, ids: impl IntoIterator<Item = Id>) -> BTreeMap<Id, Value> {
+    /// Every live object with these ids (shared, not copied).
+    pub fn snapshot(&self, ids: impl IntoIterator<Item = Id>) -> BTreeMap<Id, Arc<Value>> {
         let objs = self
             .shared
             .objects
@@ -247,8 +249,16 @@ impl LiveCache {
             .write()
             .unwrap_or_else(|p| p.into_inner());
         match value {
-            Some(v) => objs.insert(id, v),
+            Some(v) => objs.insert(id, slim(v)),
             None => objs.remove(&id),
         };
     }
+}
+
+/// Drops managedFields: sync never compares them, and they are often half an object's size.
+fn slim(mut v: Value) -> Arc<Value> {
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    Arc::new(v)
 }

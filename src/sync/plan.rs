@@ -127,7 +127,7 @@ pub fn stamp(object: &Value, source: &str, git_hash: &str) -> Value {
 /// `inventory` what this source applied before.
 pub fn plan(
     desired: &[Desired],
-    live: &BTreeMap<(String, String, Option<String>, String), Value>,
+    live: &BTreeMap<(String, String, Option<String>, String), impl std::borrow::Borrow<Value>>,
     inventory: &BTreeSet<ObjRef>,
     managed: &Managed,
 ) -> Plan {
@@ -151,7 +151,7 @@ pub fn plan(
     });
     for d in sorted {
         wanted.insert(d.obj_ref.id());
-        let live_obj = live.get(&d.obj_ref.id());
+        let live_obj = live.get(&d.obj_ref.id()).map(|v| v.borrow());
         let ns = d.obj_ref.namespace.clone().unwrap_or_default();
         let (body, ignored) = managed.mask(&ns, &d.object, live_obj);
         p.ignored
@@ -179,7 +179,7 @@ pub fn plan(
         ))
     });
     for r in gone {
-        match live.get(&r.id()) {
+        match live.get(&r.id()).map(|v| v.borrow()) {
             None => {}
             Some(l)
                 if l.pointer(&format!(
