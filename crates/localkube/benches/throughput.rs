@@ -407,13 +407,19 @@ struct Delivery {
     lat: Sorted,
 }
 
+struct MemorySample {
+    when: String,
+    rss_kb: u64,
+    rv: u64,
+}
+
 struct Report {
     load_average: String,
     object_bytes: usize,
     rows: Vec<Row>,
     deliveries: Vec<Delivery>,
-    /// Server VmRSS after each step, in kB.
-    rss: Vec<(String, u64)>,
+    /// Server VmRSS after each step.
+    rss: Vec<MemorySample>,
     server_hwm_kb: u64,
     client_hwm_kb: u64,
 }
@@ -428,7 +434,8 @@ async fn run(knobs: &Knobs, server: &ServerProcess) -> Report {
         .join(" ");
     let cfg = kube_config(&server.kubeconfig).await;
     let admin = client(&cfg);
-    let mut rss = vec![("started".to_string(), status_kb(pid, "VmRSS"))];
+    let all: Api<ConfigMap> = Api::all(admin.clone());
+    let mut rss = vec![memory_sample("started", pid, &all).await];
     let namespaces: Api<Namespace> = Api::all(admin.clone());
     for n in 0..NAMESPACES {
         let ns = Namespace {
@@ -453,17 +460,11 @@ async fn run(knobs: &Knobs, server: &ServerProcess) -> Report {
     let object_bytes = serde_json::to_vec(&sample)
         .expect("object serialises")
         .len();
-    rss.push((
-        format!("{} objects stored", knobs.objects),
-        status_kb(pid, "VmRSS"),
-    ));
+    rss.push(memory_sample(format!("{} objects stored", knobs.objects), pid, &all).await);
 
     for &n in &knobs.writers {
         rows.push(write_phase(knobs, &cfg, pid, n, &format!("merge patch, {n} in flight")).await);
-        rss.push((
-            format!("after patches, {n} in flight"),
-            status_kb(pid, "VmRSS"),
-        ));
+        rss.push(memory_sample(format!("after patches, {n} in flight"), pid, &all).await);
     }
 
     let mut deliveries = vec![];
@@ -471,10 +472,14 @@ async fn run(knobs: &Knobs, server: &ServerProcess) -> Report {
         let (row, d) = watch_phase(knobs, &cfg, pid, rate).await;
         rows.push(row);
         deliveries.push(d);
-        rss.push((
-            format!("after {} watchers, {rate} writes/s", knobs.watchers),
-            status_kb(pid, "VmRSS"),
-        ));
+        rss.push(
+            memory_sample(
+                format!("after {} watchers, {rate} writes/s", knobs.watchers),
+                pid,
+                &all,
+            )
+            .await,
+        );
     }
 
     Report {
@@ -485,6 +490,24 @@ async fn run(knobs: &Knobs, server: &ServerProcess) -> Report {
         rss,
         server_hwm_kb: status_kb(pid, "VmHWM"),
         client_hwm_kb: status_kb(std::process::id(), "VmHWM"),
+    }
+}
+
+/// The server's VmRSS now, with its resourceVersion: how many writes (events) it has committed, which is
+/// what its event log holds up to `Config::event_log_capacity`.
+async fn memory_sample(when: impl Into<String>, pid: u32, api: &Api<ConfigMap>) -> MemorySample {
+    let rv = api
+        .list_metadata(&ListParams::default().limit(1))
+        .await
+        .expect("list for the resourceVersion")
+        .metadata
+        .resource_version
+        .and_then(|rv| rv.parse().ok())
+        .expect("list has a numeric resourceVersion");
+    MemorySample {
+        when: when.into(),
+        rss_kb: status_kb(pid, "VmRSS"),
+        rv,
     }
 }
 
@@ -889,9 +912,18 @@ impl Report {
             );
         }
         println!();
-        println!("server VmRSS:");
-        for (when, kb) in &self.rss {
-            println!("  {:<36} {:>8.1} MB", when, mb(*kb));
+        println!(
+            "server VmRSS (resourceVersion = writes committed so far; the event log keeps the last {})",
+            std::env::var("BENCH_EVENT_LOG")
+                .unwrap_or_else(|_| localkube::Config::default().event_log_capacity.to_string())
+        );
+        for m in &self.rss {
+            println!(
+                "  {:<36} {:>8.1} MB   resourceVersion {:>7}",
+                m.when,
+                mb(m.rss_kb),
+                m.rv
+            );
         }
         println!(
             "  {:<36} {:>8.1} MB   (client process: {:.1} MB)",
