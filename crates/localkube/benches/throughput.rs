@@ -20,7 +20,9 @@
 //! Timings are reported, never asserted. Knobs (environment): `BENCH_OBJECTS` (5000), `BENCH_SECS` (5 per
 //! timed phase), `BENCH_WATCHERS` (50), `BENCH_RATES` ("200,2000" writes/s with watchers), `BENCH_WRITERS`
 //! ("16,64" in flight without watchers). For experiments, the server child also reads `BENCH_EVENT_LOG`
-//! (`Config::event_log_capacity`) and `BENCH_CONTROLLERS` (`Config::controllers`).
+//! (`Config::event_log_capacity`) and `BENCH_CONTROLLERS` (`Config::controllers`), and
+//! `BENCH_SERVER_WRAPPER` runs the server under a tool, e.g. `valgrind --tool=callgrind` (timings are then
+//! meaningless, but instruction counts per request are independent of what else runs on the machine).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -148,7 +150,13 @@ struct ServerProcess {
 impl ServerProcess {
     fn spawn() -> ServerProcess {
         let exe = std::env::current_exe().expect("path of this benchmark binary");
-        let mut child = Command::new(exe)
+        // e.g. BENCH_SERVER_WRAPPER="valgrind --tool=callgrind" profiles the server alone.
+        let wrapper = std::env::var("BENCH_SERVER_WRAPPER").unwrap_or_default();
+        let mut argv: Vec<std::ffi::OsString> =
+            wrapper.split_whitespace().map(Into::into).collect();
+        argv.push(exe.into());
+        let mut child = Command::new(&argv[0])
+            .args(&argv[1..])
             .env(ROLE_ENV, "server")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -842,6 +850,10 @@ impl Report {
         for (k, v) in [
             ("BENCH_EVENT_LOG", std::env::var("BENCH_EVENT_LOG").ok()),
             ("BENCH_CONTROLLERS", std::env::var("BENCH_CONTROLLERS").ok()),
+            (
+                "BENCH_SERVER_WRAPPER",
+                std::env::var("BENCH_SERVER_WRAPPER").ok(),
+            ),
         ] {
             if let Some(v) = v {
                 println!("server config override: {k}={v}");
