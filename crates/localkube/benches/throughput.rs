@@ -893,8 +893,9 @@ impl Report {
             );
         }
         println!(
-            "  (srv/cli/others: cores used by the server, the clients, and every other process on the machine; \
-             srv wait: server threads runnable but waiting for a core, in thread-seconds per second)"
+            "  (srv us/op: server CPU time per write, its deliveries to watchers included; srv/cli/others: cores \
+             used by the server, the clients, and every other process on the machine; srv wait: server threads \
+             runnable but waiting for a core, in thread-seconds per second; others above ~0.1 skew timings)"
         );
         println!();
         println!(
