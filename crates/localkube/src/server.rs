@@ -34,7 +34,9 @@ pub struct Config {
     pub broken_images: Vec<String>,
     /// CustomResourceDefinitions installed at start.
     pub crds: Vec<Value>,
-    /// How many events the watch log keeps; older resourceVersions get 410 Gone.
+    /// How many events the watch log keeps; older resourceVersions get 410 Gone. Each event holds the
+    /// object before and after, so this bounds memory (kube-apiserver's watch cache is similarly
+    /// bounded; a client that falls further behind relists).
     pub event_log_capacity: usize,
     /// Run the ReplicaSet/Deployment/Pod simulator and the garbage collector.
     pub controllers: bool,
@@ -47,7 +49,7 @@ impl Default for Config {
             ready_delay: Duration::from_millis(500),
             broken_images: vec![],
             crds: vec![],
-            event_log_capacity: 100_000,
+            event_log_capacity: 10_000,
             controllers: true,
         }
     }
