@@ -150,6 +150,8 @@ fn wrong_or_missing_credentials_fail_without_showing_the_secret() {
         .with_writer(logs.clone())
         .finish();
     let (outcome, shown) = tracing::subscriber::with_default(subscriber, || {
+        // Other tests on other threads may have cached "nobody listens" for these callsites.
+        tracing::callsite::rebuild_interest_cache();
         let mut follower = Follower::new(cfg).unwrap();
         let outcome = follower.poll();
         (outcome, visible(&follower))
