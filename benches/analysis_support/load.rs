@@ -26,13 +26,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use gitcanary::analysis::measure::Measurer;
 use gitcanary::api::AnalysisRun;
 use kube::Api;
 use kube::api::{ListParams, PostParams};
 use localkube::{FaultRule, LocalKube};
 use tokio::io::AsyncBufReadExt;
+use tokio::sync::watch;
 
 use super::pipeline::bench_run;
+use super::prototype;
 use super::stats::{env_or, line, percentile, sorted};
 
 const DRIFT_TARGET_MS: f64 = 50.0;
@@ -48,6 +51,7 @@ pub struct Settings {
     /// Extra latency localkube adds to every status write (fault injection), to show how the
     /// drift follows the API server's round trip.
     pub update_latency_ms: u64,
+    pub mode: Mode,
 }
 
 impl Settings {
@@ -58,6 +62,14 @@ impl Settings {
             warmup: env_or("ANALYSIS_BENCH_WARMUP", 5),
             poll: env_or("ANALYSIS_BENCH_POLL", 2),
             update_latency_ms: env_or("ANALYSIS_BENCH_UPDATE_LATENCY_MS", 0),
+            mode: match std::env::var("ANALYSIS_BENCH_LOOP").as_deref() {
+                Ok("inproc") => Mode::InProcess,
+                Ok("concurrent") => Mode::Concurrent(
+                    env_or("ANALYSIS_BENCH_CONCURRENCY", 16),
+                    env_or("ANALYSIS_BENCH_SPREAD", 0u8) == 1,
+                ),
+                _ => Mode::Child,
+            },
         }
     }
 }
@@ -234,9 +246,22 @@ pub async fn run(settings: &Settings) {
         warmup,
         poll,
         update_latency_ms,
+        mode,
     } = *settings;
     println!(
-        "\n{runs} AnalysisRuns measuring every 1s for {seconds}s (first {warmup}s after creation not counted), `gitcanary run` as a child process"
+        "\n{runs} AnalysisRuns measuring every 1s for {seconds}s (first {warmup}s after creation not counted); analysis loop: {}",
+        match mode {
+            Mode::Child => "`gitcanary run` as a child process".to_owned(),
+            Mode::InProcess => "controller::run in the bench process".to_owned(),
+            Mode::Concurrent(n, spread) => format!(
+                "WHAT-IF prototype, {n} reconciles in flight{}, in the bench process",
+                if spread {
+                    ", due times spread over the second"
+                } else {
+                    ""
+                }
+            ),
+        }
     );
     let ticks_per_s = clock_ticks_per_second();
     let crds = gitcanary::cli::crds::bundled().expect("bundled CRDs");
@@ -281,62 +306,6 @@ pub async fn run(settings: &Settings) {
         let _ = axum::serve(listener, app).await;
     });
 
-    // An empty repository to follow: the daemon needs a source, the runs are created directly.
-    let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).expect("repo dir");
-    git(&repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README.md"), "bench\n").expect("readme");
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-q", "-m", "empty"]);
-    let log_path = dir.path().join("daemon.log");
-    let log = std::fs::File::create(&log_path).expect("daemon log");
-    let mut daemon = tokio::process::Command::new(
-        std::env::var_os("ANALYSIS_BENCH_DAEMON")
-            .unwrap_or_else(|| env!("CARGO_BIN_EXE_gitcanary").into()),
-    )
-    .arg("--kubeconfig")
-    .arg(&kubeconfig)
-    .args(["run", "--repo"])
-    .arg(&repo)
-    .args([
-        "--branch",
-        "main",
-        "--path",
-        ".",
-        "--allow-empty",
-        "--no-watch",
-    ])
-    .args(["--interval", "1h", "--listen", "127.0.0.1:0", "--cache-dir"])
-    .arg(dir.path().join("cache"))
-    .env("HOME", dir.path())
-    .env(
-        "GITCANARY_LOG",
-        std::env::var("ANALYSIS_BENCH_DAEMON_LOG").unwrap_or_else(|_| "warn".into()),
-    )
-    .env_remove("ARGO_ROLLOUTS_PROMETHEUS_ADDRESS")
-    .stdout(Stdio::piped())
-    .stderr(log)
-    .kill_on_drop(true)
-    .spawn()
-    .expect("gitcanary run starts");
-    let pid = daemon.id().expect("daemon pid").to_string();
-    let stdout = daemon.stdout.take().expect("stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(l)) = lines.next_line().await {
-            if l.contains("listening on") {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    if ready != Ok(true) {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        panic!("the daemon did not start:\n{log}");
-    }
-    let (idle_rss, _) = memory_kib(&pid);
-
     let client = {
         let kc = kube::config::Kubeconfig::read_from(&kubeconfig).expect("kubeconfig parses");
         let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
@@ -344,6 +313,30 @@ pub async fn run(settings: &Settings) {
             .expect("kube config");
         kube::Client::try_from(cfg).expect("kube client")
     };
+    let log_path = dir.path().join("daemon.log");
+    let (mut measuring, pid) = match mode {
+        Mode::Child => {
+            let child = spawn_daemon(dir.path(), &kubeconfig, &log_path).await;
+            let pid = child.id().expect("daemon pid").to_string();
+            (Measuring::Child(child), pid)
+        }
+        Mode::InProcess | Mode::Concurrent(..) => {
+            let (stop, stopped) = watch::channel(false);
+            let measurer = Measurer::new(None).expect("Prometheus client");
+            let c = client.clone();
+            tokio::spawn(async move {
+                match mode {
+                    Mode::Concurrent(width, spread) => {
+                        prototype::run(c, measurer, width, spread, stopped).await
+                    }
+                    _ => gitcanary::analysis::controller::run(c, measurer, stopped).await,
+                }
+            });
+            (Measuring::Task(stop), "self".to_owned())
+        }
+    };
+    let (idle_rss, _) = memory_kib(&pid);
+
     let api: Api<AnalysisRun> = Api::namespaced(client, "default");
     let mut created_at = vec![0.0; runs];
     let creating = wall();
@@ -393,13 +386,22 @@ pub async fn run(settings: &Settings) {
     }
     collect_status(&api, &mut seen).await;
     let (_, hwm) = memory_kib(&pid);
-    let _ = daemon.start_kill();
-    let _ = daemon.wait().await;
+    match &mut measuring {
+        Measuring::Child(daemon) => {
+            let _ = daemon.start_kill();
+            let _ = daemon.wait().await;
+        }
+        Measuring::Task(stop) => {
+            let _ = stop.send(true);
+        }
+    }
     let hits = hits.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let daemon_log = std::fs::read_to_string(&log_path).unwrap_or_default();
 
     report(&Report {
         runs,
+        child: mode == Mode::Child,
+        spread: matches!(mode, Mode::Concurrent(_, true)),
         created_at: &created_at,
         steady_from: created + warmup as f64,
         end,
@@ -413,8 +415,86 @@ pub async fn run(settings: &Settings) {
     });
 }
 
+/// Where the analysis loop runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    /// `gitcanary run` as a child process (its CPU and memory are its own).
+    Child,
+    /// `gitcanary::analysis::controller::run` in this process.
+    InProcess,
+    /// The bench's what-if loop with this many reconciles in flight, and whether it spreads due
+    /// times over the second, in this process.
+    Concurrent(usize, bool),
+}
+
+enum Measuring {
+    Child(tokio::process::Child),
+    Task(watch::Sender<bool>),
+}
+
+/// Starts `gitcanary run` following an empty repository (the runs are created directly) and
+/// waits until it serves.
+async fn spawn_daemon(dir: &Path, kubeconfig: &Path, log_path: &Path) -> tokio::process::Child {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).expect("repo dir");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README.md"), "bench\n").expect("readme");
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "empty"]);
+    let log = std::fs::File::create(log_path).expect("daemon log");
+    let mut daemon = tokio::process::Command::new(
+        std::env::var_os("ANALYSIS_BENCH_DAEMON")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_gitcanary").into()),
+    )
+    .arg("--kubeconfig")
+    .arg(kubeconfig)
+    .args(["run", "--repo"])
+    .arg(&repo)
+    .args([
+        "--branch",
+        "main",
+        "--path",
+        ".",
+        "--allow-empty",
+        "--no-watch",
+    ])
+    .args(["--interval", "1h", "--listen", "127.0.0.1:0", "--cache-dir"])
+    .arg(dir.join("cache"))
+    .env("HOME", dir)
+    .env(
+        "GITCANARY_LOG",
+        std::env::var("ANALYSIS_BENCH_DAEMON_LOG").unwrap_or_else(|_| "warn".into()),
+    )
+    .env_remove("ARGO_ROLLOUTS_PROMETHEUS_ADDRESS")
+    .stdout(Stdio::piped())
+    .stderr(log)
+    .kill_on_drop(true)
+    .spawn()
+    .expect("gitcanary run starts");
+    let stdout = daemon.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(l)) = lines.next_line().await {
+            if l.contains("listening on") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    if ready != Ok(true) {
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        panic!("the daemon did not start:\n{log}");
+    }
+    daemon
+}
+
 struct Report<'a> {
     runs: usize,
+    /// The loop runs in a child process (else CPU and memory include localkube).
+    child: bool,
+    /// Due times carry the prototype's per-run phase.
+    spread: bool,
     created_at: &'a [f64],
     steady_from: f64,
     end: f64,
@@ -448,7 +528,10 @@ fn report(r: &Report<'_>) {
         let list: Vec<&(i64, i64)> = measurements.iter().collect();
         for w in list.windows(2) {
             let (prev, cur) = (w[0], w[1]);
-            let due = prev.1 as f64 + interval;
+            let mut due = prev.1 as f64 + interval;
+            if r.spread {
+                due += prototype::phase(&format!("bench-{run:03}")).as_secs_f64();
+            }
             if due < r.steady_from || due > r.end {
                 continue;
             }
@@ -491,24 +574,26 @@ fn report(r: &Report<'_>) {
         Some(DRIFT_TARGET_MS),
     );
     summary("HTTP client part (arrival - decided)", client_part, None);
-    let drains: Vec<f64> = drain
-        .values()
-        .filter(|(_, n)| *n * 10 >= r.runs * 9)
-        .map(|(ms, _)| *ms)
-        .collect();
-    let drain_median = percentile(&sorted(drains.clone()), 50.0).unwrap_or(f64::NAN);
-    line(
-        "burst drain: due -> last run's query, median second",
-        drain_median,
-        "ms",
-        None,
-    );
-    line(
-        "  = per run, serially",
-        drain_median / r.runs as f64,
-        "ms",
-        None,
-    );
+    if !r.spread {
+        let drains: Vec<f64> = drain
+            .values()
+            .filter(|(_, n)| *n * 10 >= r.runs * 9)
+            .map(|(ms, _)| *ms)
+            .collect();
+        let drain_median = percentile(&sorted(drains.clone()), 50.0).unwrap_or(f64::NAN);
+        line(
+            "burst drain: due -> last run's query, median second",
+            drain_median,
+            "ms",
+            None,
+        );
+        line(
+            "  = per run, serially",
+            drain_median / r.runs as f64,
+            "ms",
+            None,
+        );
+    }
     summary("first measurement: run created -> query", first, None);
     line(
         "queries/s in the window (expected runs/interval)",
@@ -533,7 +618,13 @@ fn report(r: &Report<'_>) {
     {
         let wall = b.at - a.at;
         let cpu = |x: u64, y: u64| (y - x) as f64 / r.ticks_per_s / wall * 100.0;
-        println!("daemon process (gitcanary run) over {wall:.1}s");
+        if r.child {
+            println!("daemon process (gitcanary run) over {wall:.1}s");
+        } else {
+            println!(
+                "bench process (analysis loop + localkube + stand-in: not separable) over {wall:.1}s"
+            );
+        }
         line(
             "CPU, % of one core",
             cpu(a.daemon_ticks, b.daemon_ticks),
@@ -547,27 +638,27 @@ fn report(r: &Report<'_>) {
             "us",
             None,
         );
-        line(
+        println!(
+            "  {:<52} {:>10.1} / {:.1} MiB",
             "RSS at window start / end",
             a.rss_kib as f64 / 1024.0,
-            "MiB",
-            None,
+            b.rss_kib as f64 / 1024.0
         );
-        line("", b.rss_kib as f64 / 1024.0, "MiB", None);
-        line(
+        println!(
+            "  {:<52} {:>10.1} / {:.1} MiB",
             "peak RSS (sampled / VmHWM)",
             r.peak_rss as f64 / 1024.0,
-            "MiB",
-            None,
+            r.hwm as f64 / 1024.0
         );
-        line("", r.hwm as f64 / 1024.0, "MiB", None);
-        println!("bench process (localkube, stand-in, status polls)");
-        line(
-            "CPU, % of one core",
-            cpu(a.bench_ticks, b.bench_ticks),
-            "%",
-            None,
-        );
+        if r.child {
+            println!("bench process (localkube, stand-in, status polls)");
+            line(
+                "CPU, % of one core",
+                cpu(a.bench_ticks, b.bench_ticks),
+                "%",
+                None,
+            );
+        }
         println!("requests to localkube from the daemon, per second (resource requests by verb)");
         let own = b.own_lists - a.own_lists;
         let mut total = 0.0;

@@ -3,4 +3,5 @@
 pub mod expr;
 pub mod load;
 pub mod pipeline;
+pub mod prototype;
 pub mod stats;
