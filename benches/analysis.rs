@@ -13,6 +13,10 @@
 //! - `ANALYSIS_BENCH_RUNS` (100), `ANALYSIS_BENCH_SECONDS` (25, from creating the runs),
 //!   `ANALYSIS_BENCH_WARMUP` (5 s not counted), `ANALYSIS_BENCH_POLL` (status polled every 2 s);
 //! - `ANALYSIS_BENCH_UPDATE_LATENCY_MS` (0): latency localkube adds to each status write;
+//! - `ANALYSIS_BENCH_LOOP` = `child` (default: `gitcanary run` as a child process) | `inproc`
+//!   (`analysis::controller::run` in this process) | `concurrent` (a what-if loop in this process
+//!   with `ANALYSIS_BENCH_CONCURRENCY` (16) reconciles in flight and, with
+//!   `ANALYSIS_BENCH_SPREAD=1`, each run's due time moved to a fixed phase within the second);
 //! - `ANALYSIS_BENCH_REPEATS` (11 batches), `ANALYSIS_BENCH_BATCH_MS` (20 ms per batch),
 //!   `ANALYSIS_BENCH_EXPR_FILTER` (only conditions containing this text);
 //! - `ANALYSIS_BENCH_DAEMON_LOG` (the daemon's `GITCANARY_LOG`, default `warn`);
