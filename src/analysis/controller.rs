@@ -70,19 +70,6 @@ fn to_instant(at: chrono::DateTime<chrono::Utc>) -> Instant {
     Instant::now() + wait
 }
 
-/// A stable offset within the second for one run. Due times are whole seconds (the API stores
-/// times that way), so without it every run falls due at the same instant and the last one waits
-/// for all the others; spread over the second they are measured as they fall due.
-pub fn spread(uid: &str) -> Duration {
-    let h = uid.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    });
-    Duration::from_millis(h % SPREAD_MS)
-}
-
-/// Offsets stay below this, so a measurement never slips into the next second.
-const SPREAD_MS: u64 = 800;
-
 async fn reconcile(
     client: &Client,
     measurer: &Measurer,
@@ -137,21 +124,5 @@ async fn reconcile(
             Err(e) => return Err(e),
         }
     }
-    let offset = spread(run.metadata.uid.as_deref().unwrap_or_default());
-    Ok(update.requeue_at.map(|at| to_instant(at) + offset))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_are_stable_bounded_and_spread() {
-        assert_eq!(spread("a"), spread("a"));
-        let offsets: std::collections::BTreeSet<u128> = (0..100)
-            .map(|i| spread(&format!("uid-{i}")).as_millis())
-            .collect();
-        assert!(offsets.iter().all(|o| *o < 800));
-        assert!(offsets.len() > 80, "{offsets:?}");
-    }
+    Ok(update.requeue_at.map(to_instant))
 }
