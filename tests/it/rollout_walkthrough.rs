@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::{Cluster, eventually};
 use crate::git_repo::TestRepo;
-use crate::sync::{source_args, start_daemon, with_crds};
+use crate::sync::{demo_spec, source_args, start_daemon, with_crds};
 
 /// The seed's first state with pauses shortened and the old stable kept 2s instead of 30s.
 fn walkthrough_repo() -> TestRepo {
@@ -78,18 +78,7 @@ async fn blue_to_yellow_with_a_promote_commit() {
     let c = with_crds().await;
     let repo = walkthrough_repo();
     let cache = tempfile::tempdir().expect("cache");
-    let d = start_daemon(
-        &c,
-        vec![SourceSpec::from_args(
-            "demo",
-            source_args(&repo, cache.path()),
-            "default",
-            None,
-            true,
-            false,
-        )],
-    )
-    .await;
+    let d = start_daemon(&c, vec![demo_spec(&repo, cache.path())]).await;
 
     // Initial deploy: straight to stable, Healthy at step 18/18.
     let s = wait_status(&c, "blue Healthy", 20, |s| s["phase"] == "Healthy").await;
@@ -259,23 +248,12 @@ async fn gitcanary(c: &Cluster, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn spec(repo: &TestRepo, cache: &std::path::Path) -> SourceSpec {
-    SourceSpec::from_args(
-        "demo",
-        source_args(repo, cache),
-        "default",
-        None,
-        true,
-        false,
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn annotations_restarts_new_images_abort_retry_and_the_argo_plugin_patch() {
     let c = with_crds().await;
     let repo = walkthrough_repo();
     let cache = tempfile::tempdir().expect("cache");
-    let d = start_daemon(&c, vec![spec(&repo, cache.path())]).await;
+    let d = start_daemon(&c, vec![demo_spec(&repo, cache.path())]).await;
     wait_status(&c, "blue Healthy", 20, |s| s["phase"] == "Healthy").await;
 
     // An approval committed before the canary exists must not approve it later.
@@ -321,7 +299,7 @@ async fn annotations_restarts_new_images_abort_retry_and_the_argo_plugin_patch()
 
     // Restart the daemon while paused: same step, same weight, no approval replayed.
     d.stop().await;
-    let d = start_daemon(&c, vec![spec(&repo, cache.path())]).await;
+    let d = start_daemon(&c, vec![demo_spec(&repo, cache.path())]).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let s = rollout_status(&c).await;
     assert_eq!(
@@ -360,7 +338,7 @@ async fn annotations_restarts_new_images_abort_retry_and_the_argo_plugin_patch()
     let before = rollout_status(&c).await["currentStepIndex"]
         .as_i64()
         .unwrap_or(0);
-    let d = start_daemon(&c, vec![spec(&repo, cache.path())]).await;
+    let d = start_daemon(&c, vec![demo_spec(&repo, cache.path())]).await;
     let s = wait_status(&c, "progressing after the restart", 20, |s| {
         s["currentStepIndex"].as_i64().is_some_and(|i| i > before)
     })

@@ -64,6 +64,18 @@ pub fn source_args(repo: &TestRepo, cache: &std::path::Path) -> SourceArgs {
     }
 }
 
+/// The one-source configuration most tests use: source `demo`, namespace `default`, self-heal on.
+pub fn demo_spec(repo: &TestRepo, cache: &std::path::Path) -> SourceSpec {
+    SourceSpec::from_args(
+        "demo",
+        source_args(repo, cache),
+        "default",
+        None,
+        true,
+        false,
+    )
+}
+
 pub async fn start_daemon(c: &Cluster, specs: Vec<SourceSpec>) -> Daemon {
     let client = c.client().await;
     let listen = "127.0.0.1:0".parse().expect("addr");
@@ -286,18 +298,7 @@ async fn rollout_owned_fields_survive_every_sync() {
     let c = with_crds().await;
     let repo = seed_repo();
     let cache = tempfile::tempdir().expect("cache");
-    let d = start_daemon(
-        &c,
-        vec![SourceSpec::from_args(
-            "demo",
-            source_args(&repo, cache.path()),
-            "default",
-            None,
-            true,
-            false,
-        )],
-    )
-    .await;
+    let d = start_daemon(&c, vec![demo_spec(&repo, cache.path())]).await;
     eventually(Duration::from_secs(15), "synced", || async {
         (phase(&d).await.0 == "Synced").then_some(())
     })
@@ -465,18 +466,7 @@ async fn converges_through_server_errors_and_dropped_watches() {
     });
     let repo = seed_repo();
     let cache = tempfile::tempdir().expect("cache");
-    let d = start_daemon(
-        &c,
-        vec![SourceSpec::from_args(
-            "demo",
-            source_args(&repo, cache.path()),
-            "default",
-            None,
-            true,
-            false,
-        )],
-    )
-    .await;
+    let d = start_daemon(&c, vec![demo_spec(&repo, cache.path())]).await;
     eventually(Duration::from_secs(30), "synced despite faults", || async {
         (phase(&d).await.0 == "Synced").then_some(())
     })
@@ -559,18 +549,7 @@ async fn diff_shows_what_a_sync_would_change() {
         "{out}"
     );
     let cache = tempfile::tempdir().expect("cache");
-    let d = start_daemon(
-        &c,
-        vec![SourceSpec::from_args(
-            "demo",
-            source_args(&repo, cache.path()),
-            "default",
-            None,
-            true,
-            false,
-        )],
-    )
-    .await;
+    let d = start_daemon(&c, vec![demo_spec(&repo, cache.path())]).await;
     eventually(Duration::from_secs(15), "synced", || async {
         (phase(&d).await.0 == "Synced").then_some(())
     })
