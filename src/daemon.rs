@@ -113,13 +113,11 @@ impl Daemon {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
-            if tokio::time::timeout(Duration::from_secs(30), async {
-                let _ = (&mut { t }).await;
-            })
-            .await
-            .is_err()
+            if tokio::time::timeout(Duration::from_secs(30), t)
+                .await
+                .is_err()
             {
-                tracing::warn!("a source did not stop within 30s");
+                tracing::warn!("a task did not stop within 30s");
             }
         }
         self.server.abort();

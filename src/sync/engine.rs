@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use super::ignored::IgnoredTracker;
 use super::inventory::Inventory;
 use super::kinds::{Kind, Kinds};
-use super::live::LiveCache;
+use super::live::{Id, LiveCache};
 use super::normalize;
 use super::ownership::Managed;
 use super::plan::{self, ApplyOp, Desired, ObjRef, Plan};
@@ -108,6 +108,23 @@ pub struct Syncer {
     /// ran: a resync with the same snapshot and no drift since costs nothing.
     clean: Option<([u8; 32], String, PassReport, std::time::Instant)>,
     recorder: kube::runtime::events::Recorder,
+}
+
+/// A plan with what it was made from, so a pass resolves and masks each object once.
+pub struct Planned {
+    pub plan: Plan,
+    pub desired: Vec<Desired>,
+    /// Per object: the served kind, `None` while a CRD of the same snapshot is not served yet.
+    pub kinds: BTreeMap<Id, Option<Kind>>,
+    pub managed: Managed,
+}
+
+fn split(resolved: Vec<Resolved>) -> (Vec<Desired>, BTreeMap<Id, Option<Kind>>) {
+    let kinds = resolved
+        .iter()
+        .map(|r| (r.desired.obj_ref.id(), r.kind.clone()))
+        .collect();
+    (resolved.into_iter().map(|r| r.desired).collect(), kinds)
 }
 
 /// A snapshot object resolved against the server's discovery.
@@ -244,7 +261,7 @@ impl Syncer {
     }
 
     /// Computes the plan for a snapshot against what is live now (no writes).
-    pub async fn plan(&mut self, snapshot: &Snapshot) -> Result<(Plan, Vec<Resolved>), SyncError> {
+    pub async fn plan(&mut self, snapshot: &Snapshot) -> Result<Planned, SyncError> {
         if snapshot.objects.is_empty() && !self.cfg.allow_empty {
             return Err(SyncError::EmptySnapshot {
                 commit: snapshot.commit.id.clone(),
@@ -281,9 +298,15 @@ impl Syncer {
             .map(|r| r.desired.obj_ref.id())
             .chain(inventory.iter().map(ObjRef::id));
         let live = self.live.snapshot(ids);
-        let desired: Vec<Desired> = resolved.iter().map(|r| r.desired.clone()).collect();
+        let (desired, kinds) = split(resolved);
         let managed = managed_of(&desired);
-        Ok((plan::plan(&desired, &live, &inventory, &managed), resolved))
+        let plan = plan::plan(&desired, &live, &inventory, &managed);
+        Ok(Planned {
+            plan,
+            desired,
+            kinds,
+            managed,
+        })
     }
 
     /// What a pass would change, as unified diffs (reads live objects directly, writes nothing).
@@ -377,13 +400,12 @@ impl Syncer {
 
     async fn full_pass(&mut self, snapshot: &Snapshot) -> Result<PassReport, SyncError> {
         let commit = snapshot.commit.id.clone();
-        let (plan, resolved) = self.plan(snapshot).await?;
-        let kinds: BTreeMap<_, _> = resolved
-            .iter()
-            .map(|r| (r.desired.obj_ref.id(), r.kind.clone()))
-            .collect();
-        let desired: Vec<Desired> = resolved.iter().map(|r| r.desired.clone()).collect();
-        let managed = managed_of(&desired);
+        let Planned {
+            plan,
+            desired,
+            kinds,
+            managed,
+        } = self.plan(snapshot).await?;
 
         // 1. Dry run of every write whose kind is served: all or nothing.
         let (failures, repairs) = self.dry_run(&plan.apply, &kinds).await;
@@ -528,7 +550,7 @@ impl Syncer {
     async fn dry_run(
         &self,
         ops: &[ApplyOp],
-        kinds: &BTreeMap<(String, String, Option<String>, String), Option<Kind>>,
+        kinds: &BTreeMap<Id, Option<Kind>>,
     ) -> (Vec<ObjectFailure>, BTreeSet<ObjRef>) {
         let jobs: Vec<_> = ops
             .iter()

@@ -143,8 +143,6 @@ pub fn spawn(
                         s.message = err.error.to_string();
                     });
                 }
-                let mut tick = tokio::time::interval(resync);
-                tick.tick().await;
                 tokio::select! {
                     r = status_rx.changed() => if r.is_err() { return },
                     _ = drift.notified() => {
@@ -152,7 +150,7 @@ pub fn spawn(
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         drifted = true;
                     }
-                    _ = tick.tick() => drifted = true,
+                    _ = tokio::time::sleep(resync) => drifted = true,
                     _ = shutdown.changed() => return,
                 }
                 if *shutdown.borrow() {
@@ -173,7 +171,7 @@ enum Outcome {
 
 /// With self-heal off, drift is only reported: plan, and say whether anything would change.
 async fn check_only(syncer: &mut Syncer, snap: &Snapshot) -> Result<Outcome, SyncError> {
-    let (plan, _) = syncer.plan(snap).await?;
+    let plan = syncer.plan(snap).await?.plan;
     Ok(if plan.apply.is_empty() && plan.prune.is_empty() {
         Outcome::InSync
     } else {
