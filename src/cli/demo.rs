@@ -89,49 +89,6 @@ pub fn make_repo(dir: &Path, prometheus: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A real Prometheus scraping meshsim every second, if `prometheus` is installed.
-async fn start_prometheus(
-    dir: &Path,
-    target: SocketAddr,
-) -> anyhow::Result<Option<(tokio::process::Child, u16)>> {
-    let Some(bin) = which("prometheus") else {
-        return Ok(None);
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let cfg = dir.join("prometheus.yml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n- job_name: meshsim\n  static_configs:\n  - targets: [\"{target}\"]\n"
-        ),
-    )?;
-    let log = std::fs::File::create(dir.join("prometheus.log"))?;
-    let child = tokio::process::Command::new(bin)
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("prometheus-data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg(format!(
-            "--web.external-url=http://127.0.0.1:{port}/api/v1/prometheus/"
-        ))
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting prometheus")?;
-    Ok(Some((child, port)))
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let DemoArgs {
         listen,
@@ -186,9 +143,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .context("starting meshsim")?;
-    let prometheus = start_prometheus(&dir, mesh.addr()).await?;
+    let prometheus = super::prometheus::Prometheus::start(&dir, &[mesh.addr()]).await?;
     let prom_address = match &prometheus {
-        Some((_, port)) => format!("127.0.0.1:{port}"),
+        Some(p) => format!("127.0.0.1:{}", p.port),
         None => {
             eprintln!(
                 "\n!!! prometheus is not installed: analysis cannot measure anything in this demo."
@@ -237,7 +194,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         mesh.url(),
         prometheus
             .as_ref()
-            .map(|(_, p)| format!("http://127.0.0.1:{p}/api/v1/prometheus/"))
+            .map(|p| p.address())
             .unwrap_or_else(|| "not installed (analysis unavailable)".into()),
         mesh.url(),
         if _temp.is_some() {
@@ -251,8 +208,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .context("waiting for Ctrl-C")?;
     daemon.stop().await;
     mesh.shutdown().await;
-    if let Some((mut child, _)) = prometheus {
-        let _ = child.kill().await;
+    if let Some(p) = prometheus {
+        p.stop().await;
     }
     server.shutdown().await;
     Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@ pub mod get;
 pub mod gitops;
 pub mod localkube;
 pub mod meshsim;
+pub mod prometheus;
 pub mod rollout_view;
 pub mod run;
 pub mod set_image;
