@@ -104,7 +104,7 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A plain HTTP GET (the daemon's API is HTTP on loopback or in-cluster).
-async fn http_get(url: &str) -> anyhow::Result<String> {
+pub async fn http_get(url: &str) -> anyhow::Result<String> {
     use http_body_util::BodyExt;
     let uri: http::Uri = url.parse().context("parsing the URL")?;
     let host = uri.authority().context("the URL has no host")?.to_string();
