@@ -45,25 +45,48 @@ pub async fn run(client: Client, measurer: Measurer, mut shutdown: watch::Receiv
         }
     });
     let _ = store.wait_until_ready().await;
+    let measurer = Arc::new(measurer);
+    let workers = Arc::new(tokio::sync::Semaphore::new(WORKERS));
+    let mut running = tokio::task::JoinSet::new();
     loop {
         let key = tokio::select! {
             k = queue.next() => k,
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
         };
         let Some(run) = store.get(&ObjectRef::new(&key.1).within(&key.0)) else {
+            queue.done(&key);
             continue;
         };
+        let Ok(permit) = workers.clone().acquire_owned().await else {
+            break;
+        };
+        let (client, measurer, queue) = (client.clone(), measurer.clone(), queue.clone());
         let span = info_span!("analysisrun", run = %format!("{}/{}", key.0, key.1));
-        match reconcile(&client, &measurer, &run).instrument(span).await {
-            Ok(Some(at)) => queue.push(key, at),
-            Ok(None) => {}
-            Err(e) => {
-                warn!(error = %e, "analysis run reconcile failed; retrying");
-                queue.push(key, Instant::now() + Duration::from_secs(2));
+        running.spawn(
+            async move {
+                let outcome = reconcile(&client, &measurer, &run).await;
+                queue.done(&key);
+                match outcome {
+                    Ok(Some(at)) => queue.push(key, at),
+                    Ok(None) => {}
+                    Err(e) => {
+                        warn!(error = %e, "analysis run reconcile failed; retrying");
+                        queue.push(key, Instant::now() + Duration::from_secs(2));
+                    }
+                }
+                drop(permit);
             }
-        }
+            .instrument(span),
+        );
+        while running.try_join_next().is_some() {}
     }
+    while running.join_next().await.is_some() {}
 }
+
+/// AnalysisRuns measured at once. Runs created in the same second fall due together (the API
+/// stores whole seconds), and each measurement mostly waits on Prometheus and the API server, so a
+/// burst is spread over workers instead of drained one by one.
+const WORKERS: usize = 128;
 
 fn to_instant(at: chrono::DateTime<chrono::Utc>) -> Instant {
     let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
@@ -100,12 +123,13 @@ async fn reconcile(
             });
         secrets.insert((r.name.clone(), r.key.clone()), value);
     }
+    let secret_ns = ns.clone();
     let lookup = move |r: &SecretKeyRef| -> Result<String, String> {
         secrets
             .get(&(r.name.clone(), r.key.clone()))
             .cloned()
             .flatten()
-            .ok_or_else(|| format!("secret {}/{} has no key {}", "", r.name, r.key))
+            .ok_or_else(|| format!("secret {secret_ns}/{} has no key {}", r.name, r.key))
     };
     let update = measurer.reconcile(run, &lookup, chrono::Utc::now()).await;
     tracing::debug!(phase = ?update.status.phase, requeue_at = ?update.requeue_at, measure = update.measure.len(), "analysis run stepped");

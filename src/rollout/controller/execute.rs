@@ -41,16 +41,18 @@ fn api_err(action: &'static str, object: impl Into<String>, e: kube::Error) -> E
     }
 }
 
-pub struct Exec<'a> {
-    pub client: &'a Client,
-    pub mesh: &'a Client,
-    pub caches: &'a Caches,
-    pub recorder: &'a Recorder,
+/// What a reconcile needs to act; cheap to clone, one per worker.
+#[derive(Clone)]
+pub struct Exec {
+    pub client: Client,
+    pub mesh: Client,
+    pub caches: std::sync::Arc<Caches>,
+    pub recorder: Recorder,
     /// Keys of once-only Events already recorded by this process.
-    pub reported: &'a std::sync::Mutex<std::collections::BTreeSet<String>>,
+    pub reported: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
-impl Exec<'_> {
+impl Exec {
     /// Executes the actions in order; returns the Rollout's latest resourceVersion (annotation
     /// removals change it) for the status write that follows.
     pub async fn run(
@@ -290,12 +292,14 @@ impl Exec<'_> {
         nar: &crate::rollout::NewAnalysisRun,
     ) -> Result<(), ExecError> {
         let ns = rollout.namespace().unwrap_or_default();
-        let run: Value = crate::rollout::controller::analysis_run::build(rollout, nar, self.caches)
-            .map_err(|message| ExecError::Api {
-                action: "building",
-                object: format!("AnalysisRun {ns}/{}", nar.name),
-                message,
-            })?;
+        let run: Value =
+            crate::rollout::controller::analysis_run::build(rollout, nar, &self.caches).map_err(
+                |message| ExecError::Api {
+                    action: "building",
+                    object: format!("AnalysisRun {ns}/{}", nar.name),
+                    message,
+                },
+            )?;
         let api: Api<AnalysisRun> = Api::namespaced(self.client.clone(), &ns);
         let run: AnalysisRun = serde_json::from_value(run).map_err(|e| ExecError::Api {
             action: "building",

@@ -36,43 +36,63 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let queue = Arc::new(Queue::default());
-    let caches = Caches::start(&client, &mesh, queue.clone()).await;
+    let caches = Arc::new(Caches::start(&client, &mesh, queue.clone()).await);
     let book = Book::default();
     book::spawn_feed(book.clone(), &sources, queue.clone());
-    let recorder = Recorder::new(client.clone(), "gitcanary".into());
-    let reported = std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let mut written = Written::default();
-    tracing::info!("rollout controller running");
+    let exec = Exec {
+        recorder: Recorder::new(client.clone(), "gitcanary".into()),
+        client,
+        mesh,
+        caches,
+        reported: Default::default(),
+    };
+    let written = Arc::new(std::sync::Mutex::new(Written::default()));
+    let workers = Arc::new(tokio::sync::Semaphore::new(WORKERS));
+    let mut running = tokio::task::JoinSet::new();
+    tracing::info!(workers = WORKERS, "rollout controller running");
     loop {
         let key = tokio::select! {
             k = queue.next() => k,
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
         };
-        let exec = Exec {
-            client: &client,
-            mesh: &mesh,
-            caches: &caches,
-            recorder: &recorder,
-            reported: &reported,
+        let Ok(permit) = workers.clone().acquire_owned().await else {
+            break;
         };
+        let (exec, book, written, queue) =
+            (exec.clone(), book.clone(), written.clone(), queue.clone());
         let span = info_span!("rollout", rollout = %format!("{}/{}", key.0, key.1));
-        match reconcile(&key, &caches, &book, &exec, &mut written)
-            .instrument(span)
-            .await
-        {
-            Ok(Some(after)) => queue.push(key, Instant::now() + after),
-            Ok(None) => {}
-            Err(ExecError::Stale { object }) => {
-                tracing::debug!(%object, "stale write; reconciling again");
-                queue.push(key, Instant::now() + Duration::from_millis(50));
+        running.spawn(
+            async move {
+                let outcome = reconcile(&key, &book, &exec, &written).await;
+                queue.done(&key);
+                match outcome {
+                    Ok(Some(after)) => queue.push(key, Instant::now() + after),
+                    Ok(None) => {}
+                    Err(ExecError::Stale { object }) => {
+                        tracing::debug!(%object, "stale write; reconciling again");
+                        queue.push(key, Instant::now() + Duration::from_millis(50));
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "rollout reconcile failed; retrying");
+                        queue.push(key, Instant::now() + Duration::from_secs(2));
+                    }
+                }
+                drop(permit);
             }
-            Err(e) => {
-                warn!(error = %e, "rollout reconcile failed; retrying");
-                queue.push(key, Instant::now() + Duration::from_secs(2));
-            }
-        }
+            .instrument(span),
+        );
+        // Reap finished workers so the set does not grow with every reconcile.
+        while running.try_join_next().is_some() {}
     }
+    // Reconciles in flight finish their writes: a half-executed decision is safe to redo, but
+    // finishing it keeps a stop from leaving a step half-taken.
+    while running.join_next().await.is_some() {}
 }
+
+/// Rollouts reconciled at once. Reconciles spend their time waiting on the API server, so a few
+/// workers hide that latency when many pauses end in the same second; more would only queue at the
+/// server.
+const WORKERS: usize = 16;
 
 /// The Rollouts this loop wrote last, by the resourceVersion they replaced: until the watch cache
 /// catches up, the cache still holds the replaced version, and deciding on it would repeat work
@@ -91,18 +111,22 @@ impl Written {
     }
 }
 
+fn lock_written(w: &std::sync::Mutex<Written>) -> std::sync::MutexGuard<'_, Written> {
+    w.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 async fn reconcile(
     key: &Key,
-    caches: &Caches,
     book: &Book,
-    exec: &Exec<'_>,
-    written: &mut Written,
+    exec: &Exec,
+    written: &std::sync::Mutex<Written>,
 ) -> Result<Option<Duration>, ExecError> {
+    let caches = &*exec.caches;
     let Some(cached) = caches.rollouts.get(&ObjectRef::new(&key.1).within(&key.0)) else {
-        written.0.remove(key);
+        lock_written(written).0.remove(key);
         return Ok(None);
     };
-    let rollout = written.freshest(key, cached);
+    let rollout = lock_written(written).freshest(key, cached);
     if rollout.metadata.deletion_timestamp.is_some() {
         return Ok(None);
     }
@@ -128,8 +152,8 @@ async fn reconcile(
     prune_history(exec, &rollout, caches, &decision.status).await;
     let live = rollout.status.clone().unwrap_or_default();
     if crate::rollout::status_changed(&live, &decision.status) {
-        let new = write_status(exec.client, &rollout, rv, &decision.status).await?;
-        written.0.insert(
+        let new = write_status(&exec.client, &rollout, rv, &decision.status).await?;
+        lock_written(written).0.insert(
             key.clone(),
             (rollout.metadata.resource_version.clone(), Arc::new(new)),
         );
@@ -176,7 +200,7 @@ async fn write_status(
 
 /// Deletes finished AnalysisRuns beyond the Rollout's history limits.
 async fn prune_history(
-    exec: &Exec<'_>,
+    exec: &Exec,
     rollout: &Rollout,
     caches: &Caches,
     status: &crate::api::RolloutStatus,
