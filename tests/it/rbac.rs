@@ -578,6 +578,58 @@ async fn service_account_tokens_are_authorized_by_rbac_and_end_with_the_account(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A server-side apply that would create its object needs create as well as patch.
+    c.apply(&format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: patch-only, namespace: {NS}}}\nrules:\n- {{apiGroups: [\"\"], resources: [configmaps], verbs: [patch]}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: patch-only, namespace: {NS}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: patch-only}}\nsubjects: [{{kind: ServiceAccount, name: {SA}}}]\n"
+    ))
+    .await;
+    let cm = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: new, namespace: {NS}}}\n");
+    let out = c
+        .kubectl_stdin(
+            &[
+                "--kubeconfig",
+                kubeconfig,
+                "apply",
+                "--server-side",
+                "-f",
+                "-",
+            ],
+            Some(&cm),
+        )
+        .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("configmaps \"new\" is forbidden"),
+        "{stderr}"
+    );
+    let last = c.server.denials().pop().expect("a denial");
+    assert_eq!(
+        (
+            last.call.verb.as_str(),
+            last.call.resource.as_str(),
+            last.name.as_str()
+        ),
+        ("create", "configmaps", "new")
+    );
+    c.apply(&cm).await;
+    let out = c
+        .kubectl_stdin(
+            &[
+                "--kubeconfig",
+                kubeconfig,
+                "apply",
+                "--server-side",
+                "-f",
+                "-",
+            ],
+            Some(&cm.replace("metadata:", "data: {k: v}\nmetadata:")),
+        )
+        .await;
+    assert!(
+        out.status.success(),
+        "patching an existing object: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Deleting the ServiceAccount ends its tokens.
     c.ok(&["-n", NS, "delete", "serviceaccount", SA]).await;
     let out = c
