@@ -148,12 +148,26 @@ impl Cluster {
     }
 
     pub async fn client(&self) -> kube::Client {
-        let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig parses");
-        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
-            .expect("kube config");
-        kube::Client::try_from(cfg).expect("kube client")
+        client_from(&self.kubeconfig).await
     }
+
+    /// Writes a kubeconfig that authenticates as the ServiceAccount `ns/name` (RBAC applies).
+    pub fn service_account_kubeconfig(&self, ns: &str, name: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("kubeconfig-{ns}-{name}"));
+        self.server
+            .write_service_account_kubeconfig(&path, ns, name)
+            .expect("service account kubeconfig written");
+        path
+    }
+}
+
+/// A kube client from a kubeconfig file.
+pub async fn client_from(kubeconfig: &std::path::Path) -> kube::Client {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig parses");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("kube config");
+    kube::Client::try_from(cfg).expect("kube client")
 }
 
 /// A running kubectl whose stdout is read line by line.

@@ -11,6 +11,7 @@ mod localkube_api;
 mod localkube_kubectl;
 mod meshsim;
 mod prometheus;
+mod rbac;
 mod rollout_walkthrough;
 mod roundtrip;
 mod source_file;

@@ -143,6 +143,11 @@ impl ApiError {
         Self::new(403, "Forbidden", message)
     }
 
+    /// A 403 about one resource (`details` names its group, resource and object, as the real server's do).
+    pub fn forbidden_with_details(message: impl Into<String>, details: Value) -> Self {
+        Self::new(403, "Forbidden", message).with_details(details)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)
     }

@@ -15,7 +15,9 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::access::{self, Access};
 use crate::admit::WriteKind;
+use crate::authz::{self, User};
 use crate::discovery;
 use crate::error::ApiError;
 use crate::faults::FaultRule;
@@ -34,7 +36,7 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 pub struct AppState {
     pub cluster: Arc<Cluster>,
     pub store: Arc<crate::store::Store>,
-    pub token: Arc<String>,
+    pub access: Arc<Access>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -55,36 +57,47 @@ async fn ok() -> &'static str {
     "ok"
 }
 
-fn authorized(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .is_some_and(|t| t.trim() == token)
+/// Authenticates the caller and checks RBAC for the request; the error is the response to send.
+fn admit(
+    st: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Result<User, ApiError> {
+    let user = st
+        .access
+        .authenticate(headers, &st.store)
+        .ok_or_else(ApiError::unauthorized)?;
+    let request = access::request_info(method, path, q);
+    st.access.authorize(&st.store, &user, &request)?;
+    Ok(user)
 }
+
+const FAULTS_PATH: &str = "/localkube/faults";
 
 async fn add_fault(
     State(st): State<AppState>,
     headers: HeaderMap,
     Json(rule): Json<FaultRule>,
 ) -> Response {
-    if !authorized(&headers, &st.token) {
-        return ApiError::unauthorized().into_response();
+    if let Err(e) = admit(&st, &Method::POST, FAULTS_PATH, &headers, &HashMap::new()) {
+        return e.into_response();
     }
     st.cluster.faults.add(rule);
     StatusCode::CREATED.into_response()
 }
 
 async fn list_faults(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if !authorized(&headers, &st.token) {
-        return ApiError::unauthorized().into_response();
+    if let Err(e) = admit(&st, &Method::GET, FAULTS_PATH, &headers, &HashMap::new()) {
+        return e.into_response();
     }
     Json(st.cluster.faults.list()).into_response()
 }
 
 async fn clear_faults(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if !authorized(&headers, &st.token) {
-        return ApiError::unauthorized().into_response();
+    if let Err(e) = admit(&st, &Method::DELETE, FAULTS_PATH, &headers, &HashMap::new()) {
+        return e.into_response();
     }
     st.cluster.faults.clear();
     StatusCode::NO_CONTENT.into_response()
@@ -154,16 +167,18 @@ fn verb_of(method: &Method, rp: &ResourcePath, q: &HashMap<String, String>) -> &
 }
 
 async fn handle(State(st): State<AppState>, req: Request) -> Response {
-    if !authorized(req.headers(), &st.token) {
-        return ApiError::unauthorized().into_response();
-    }
-    match dispatch(st, req).await {
+    let q = query_map(&req);
+    let user = match admit(&st, req.method(), req.uri().path(), req.headers(), &q) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    match dispatch(st, user, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn dispatch(st: AppState, req: Request) -> Result<Response, ApiError> {
+async fn dispatch(st: AppState, user: User, req: Request) -> Result<Response, ApiError> {
     if let Some(rest) = req.uri().path().strip_prefix("/openapi/v3") {
         let reg = st.store.lock().registry.clone();
         let rest = rest.trim_matches('/');
@@ -192,11 +207,16 @@ async fn dispatch(st: AppState, req: Request) -> Result<Response, ApiError> {
                 .map(|d| Json(d).into_response())
                 .ok_or_else(ApiError::not_found_path)
         }
-        Route::Resource(rp) => resource(st, rp, req).await,
+        Route::Resource(rp) => resource(st, &user, rp, req).await,
     }
 }
 
-async fn resource(st: AppState, rp: ResourcePath, req: Request) -> Result<Response, ApiError> {
+async fn resource(
+    st: AppState,
+    user: &User,
+    rp: ResourcePath,
+    req: Request,
+) -> Result<Response, ApiError> {
     let q = query_map(&req);
     let verb = verb_of(req.method(), &rp, &q);
     let rt = st.cluster.resource(&rp.group, &rp.version, &rp.plural)?;
@@ -303,6 +323,16 @@ async fn resource(st: AppState, rp: ResourcePath, req: Request) -> Result<Respon
                 return Err(ApiError::bad_request(
                     "PATCH, application/apply-patch+yaml requires fieldManager to be set",
                 ));
+            }
+            // An apply that creates its object needs `create` too, as on a real server.
+            if ptype == PatchType::Apply
+                && sub.is_none()
+                && !user.is_privileged()
+                && st.cluster.get(&rt, &ns, &name).is_err()
+                && let authz::Request::Resource(r) =
+                    access::request_info(req.method(), req.uri().path(), &q)
+            {
+                st.access.authorize_create_on_apply(&st.store, user, &r)?;
             }
             let body = read_body(req).await?;
             let (out, created) = st

@@ -1,8 +1,10 @@
 //! A Kubernetes-API-compatible server for tests and demos: the real `kubectl` and kube-rs talk to it
 //! over HTTPS as they would to kube-apiserver, and a small workload simulator turns ReplicaSets into Pods.
 
+pub mod access;
 pub mod admit;
 pub mod apply;
+pub mod authz;
 mod controllers;
 pub mod crd;
 pub mod discovery;
@@ -26,5 +28,6 @@ pub mod table;
 pub mod typeinfo;
 pub mod watch;
 
+pub use access::{Call, Denial};
 pub use faults::FaultRule;
 pub use server::{Config, LocalKube, StartError};

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::access::{self, Access, Call, Denial};
 use crate::controllers;
 use crate::http::{AppState, router};
 use crate::ops::{Cluster, WriteOpts};
@@ -68,14 +69,16 @@ pub enum StartError {
     },
     #[error("installing CustomResourceDefinition {name}: {message}")]
     Crd { name: String, message: String },
+    #[error("creating the bootstrap object {name}: {message}")]
+    Bootstrap { name: String, message: String },
 }
 
 /// A running server. Dropping it stops serving.
 pub struct LocalKube {
     addr: SocketAddr,
-    token: String,
     ca_pem: String,
     cluster: Arc<Cluster>,
+    access: Arc<Access>,
     tasks: JoinSet<()>,
 }
 
@@ -94,7 +97,7 @@ impl LocalKube {
             source,
         })?;
         let (ca_pem, tls) = tls_config(addr.ip())?;
-        let token = hex_token();
+        let access = Arc::new(Access::new(access::random_token()));
         let store = Arc::new(Store::new(
             Registry::with_builtins(),
             config.event_log_capacity,
@@ -104,7 +107,7 @@ impl LocalKube {
         let state = AppState {
             cluster: cluster.clone(),
             store: store.clone(),
-            token: Arc::new(token.clone()),
+            access: access.clone(),
         };
         let app = router(state);
         let mut tasks = JoinSet::new();
@@ -116,9 +119,9 @@ impl LocalKube {
         tracing::info!(%addr, "localkube serving");
         Ok(LocalKube {
             addr,
-            token,
             ca_pem,
             cluster,
+            access,
             tasks,
         })
     }
@@ -131,8 +134,9 @@ impl LocalKube {
         format!("https://{}", self.addr)
     }
 
+    /// The admin's token (group `system:masters`: RBAC is not consulted).
     pub fn token(&self) -> &str {
-        &self.token
+        self.access.admin_token()
     }
 
     pub fn ca_pem(&self) -> &str {
@@ -143,15 +147,19 @@ impl LocalKube {
         &self.cluster
     }
 
-    /// A kubeconfig that kubectl and kube-rs accept as is.
+    /// A kubeconfig that kubectl and kube-rs accept as is (the admin's).
     pub fn kubeconfig(&self) -> Value {
+        self.kubeconfig_for(self.access.admin_token(), "default")
+    }
+
+    fn kubeconfig_for(&self, token: &str, namespace: &str) -> Value {
         let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
         json!({
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "localkube", "cluster": {"server": self.url(), "certificate-authority-data": ca}}],
-            "users": [{"name": "localkube", "user": {"token": self.token}}],
-            "contexts": [{"name": "localkube", "context": {"cluster": "localkube", "user": "localkube", "namespace": "default"}}],
+            "users": [{"name": "localkube", "user": {"token": token}}],
+            "contexts": [{"name": "localkube", "context": {"cluster": "localkube", "user": "localkube", "namespace": namespace}}],
             "current-context": "localkube",
             "preferences": {}
         })
@@ -163,15 +171,36 @@ impl LocalKube {
 
     /// Writes the kubeconfig readable by the owner only (it holds the token).
     pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
-        f.write_all(self.kubeconfig_yaml().as_bytes())
+        write_private(path, &self.kubeconfig_yaml())
+    }
+
+    /// A kubeconfig with a new token of the ServiceAccount `namespace/name`: requests made with it
+    /// are authorized by RBAC, as a pod running as that account would be. The token stops working
+    /// when the ServiceAccount is deleted.
+    pub fn service_account_kubeconfig(&self, namespace: &str, name: &str) -> Value {
+        let token = self.access.mint_service_account_token(namespace, name);
+        self.kubeconfig_for(&token, namespace)
+    }
+
+    pub fn write_service_account_kubeconfig(
+        &self,
+        path: &Path,
+        namespace: &str,
+        name: &str,
+    ) -> std::io::Result<()> {
+        let yaml = serde_yaml::to_string(&self.service_account_kubeconfig(namespace, name))
+            .unwrap_or_default();
+        write_private(path, &yaml)
+    }
+
+    /// Every request RBAC refused so far (they are also logged), oldest first.
+    pub fn denials(&self) -> Vec<Denial> {
+        self.access.denials()
+    }
+
+    /// Every kind of call RBAC allowed so far to users outside `system:masters`, with counts.
+    pub fn calls(&self) -> Vec<(Call, u64)> {
+        self.access.calls()
     }
 
     /// Stops serving and the background controllers.
@@ -180,10 +209,16 @@ impl LocalKube {
     }
 }
 
-fn hex_token() -> String {
-    use rand::Rng;
-    let bytes: [u8; 24] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
 }
 
 fn tls_config(ip: IpAddr) -> Result<(String, rustls::ServerConfig), StartError> {
@@ -255,7 +290,7 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor, app: axum::Router) 
     }
 }
 
-/// The namespaces every cluster has, and the CRDs asked for at start.
+/// The namespaces and RBAC bootstrap policy every cluster has, and the CRDs asked for at start.
 fn bootstrap(cluster: &Cluster, config: &Config) -> Result<(), StartError> {
     let opts = WriteOpts {
         manager: "localkube".into(),
@@ -275,6 +310,23 @@ fn bootstrap(cluster: &Cluster, config: &Config) -> Result<(), StartError> {
                 name: ns.into(),
                 message: e.message,
             })?;
+    }
+    for (resource, obj) in crate::authz::bootstrap_objects() {
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let fail = |message: String| StartError::Bootstrap {
+            name: format!("{resource}/{name}"),
+            message,
+        };
+        let rt = cluster
+            .resource(crate::authz::RBAC_GROUP, "v1", resource)
+            .map_err(|e| fail(e.message))?;
+        cluster
+            .create(&rt, "v1", "", obj, &opts)
+            .map_err(|e| fail(e.message))?;
     }
     let crd_rt = cluster
         .resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
