@@ -357,3 +357,34 @@ async fn a_leader_whose_lease_is_taken_stops_and_exits_with_an_error() {
         "{logs}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_cannot_renew_within_the_deadline_stops_and_exits_with_an_error() {
+    let c = with_crds().await;
+    let repo = walkthrough_repo();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut only = Replica::start(&c, repo.path(), dir.path(), "replica-a", FAST).await;
+    eventually(Duration::from_secs(20), "leading", || async {
+        (only.metric("gitcanary_leader").await == Some(1.0)).then_some(())
+    })
+    .await;
+    // Renewals hang for longer than the renew deadline (2s).
+    c.server.cluster().faults.add(localkube::FaultRule {
+        verb: Some("update".into()),
+        resource: Some("leases".into()),
+        latency_ms: Some(30_000),
+        ..Default::default()
+    });
+    let status = tokio::time::timeout(Duration::from_secs(10), only.child.wait())
+        .await
+        .expect("the replica exits")
+        .expect("exit status");
+    assert!(!status.success(), "{status:?}\n{}", only.logs());
+    let logs = only.logs();
+    assert!(
+        logs.contains(
+            "stopped leading: could not renew Lease default/gitcanary within the renew deadline of 2s"
+        ),
+        "{logs}"
+    );
+}
