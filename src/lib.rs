@@ -11,6 +11,8 @@ pub mod api;
 pub mod cli;
 /// Wiring of a running daemon (sources, syncers, HTTP server, shutdown).
 pub mod daemon;
+/// Leader election over a Lease: of several replicas, one acts and the others stand by.
+pub mod leader;
 /// Rollout: the canary step machine as a pure decision over observed state, and its helpers.
 pub mod rollout;
 /// Git source: follow a branch, load manifests, read approvals from commits.

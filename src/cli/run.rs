@@ -4,11 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 
 use super::GlobalArgs;
 use crate::daemon::{Daemon, DaemonConfig};
+use crate::leader::{ElectionConfig, Timing};
 use crate::source::args::SourceArgs;
 use crate::source::credentials::Secret;
 use crate::sync::config::SourceSpec;
@@ -45,6 +47,63 @@ pub struct RunArgs {
         conflicts_with = "webhook_secret"
     )]
     pub webhook_secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub leader: LeaderArgs,
+}
+
+/// Several replicas: one acts, the others stand by (a `coordination.k8s.io/v1` Lease decides).
+#[derive(Debug, clap::Args)]
+pub struct LeaderArgs {
+    /// Act only while holding the leader Lease; serve probes, metrics and the API always.
+    #[arg(long, env = "GITCANARY_LEADER_ELECT")]
+    pub leader_elect: bool,
+    /// Namespace of the Lease (default: $POD_NAMESPACE, else the target namespace).
+    #[arg(long, env = "GITCANARY_LEADER_ELECTION_NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
+    /// Name of the Lease.
+    #[arg(
+        long,
+        env = "GITCANARY_LEADER_ELECTION_ID",
+        default_value = "gitcanary"
+    )]
+    pub leader_election_id: String,
+    /// How long standbys wait after the leader's last renewal before taking over.
+    #[arg(long, env = "GITCANARY_LEASE_DURATION", value_parser = humantime::parse_duration, default_value = "15s")]
+    pub lease_duration: Duration,
+    /// How long the leader keeps acting without a successful renewal (shorter than the lease).
+    #[arg(long, env = "GITCANARY_RENEW_DEADLINE", value_parser = humantime::parse_duration, default_value = "10s")]
+    pub renew_deadline: Duration,
+    /// Pause between renewals (leader) and between tries (standby).
+    #[arg(long, env = "GITCANARY_RETRY_PERIOD", value_parser = humantime::parse_duration, default_value = "2s")]
+    pub retry_period: Duration,
+}
+
+impl LeaderArgs {
+    /// `None` without `--leader-elect`. The identity is $POD_NAME, else the host name with a random
+    /// suffix.
+    fn into_config(self, target_ns: &str) -> Option<ElectionConfig> {
+        let LeaderArgs {
+            leader_elect,
+            leader_election_namespace,
+            leader_election_id,
+            lease_duration,
+            renew_deadline,
+            retry_period,
+        } = self;
+        leader_elect.then(|| ElectionConfig {
+            namespace: leader_election_namespace
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .filter(|ns| !ns.is_empty())
+                .unwrap_or_else(|| target_ns.to_string()),
+            name: leader_election_id,
+            identity: crate::leader::default_identity(),
+            timing: Timing {
+                lease_duration,
+                renew_deadline,
+                retry_period,
+            },
+        })
+    }
 }
 
 pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -58,6 +117,7 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         listen,
         webhook_secret,
         webhook_secret_file,
+        leader,
     } = args;
     let target_ns = global.namespace.clone().unwrap_or_else(|| "default".into());
     let specs: Vec<SourceSpec> = match (config, source) {
@@ -74,6 +134,10 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
             anyhow::bail!("give a source with --repo URL, or several with --config FILE")
         }
     };
+    let election = leader.into_config(&target_ns);
+    if let Some(e) = &election {
+        e.timing.check()?;
+    }
     let client = global.client().await?;
     let webhook_secret = match (webhook_secret, webhook_secret_file) {
         (Some(s), _) => Some(Secret::new(s)),
@@ -85,17 +149,23 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         )),
         (None, None) => None,
     };
-    let daemon = Daemon::start(
+    let mut daemon = Daemon::start_with(
         client,
         DaemonConfig {
             sources: specs,
             listen,
             webhook_secret,
         },
+        election,
     )
     .await?;
     println!("gitcanary listening on http://{}", daemon.addr);
-    wait_for_signal().await;
+    tokio::select! {
+        _ = wait_for_signal() => {}
+        // Exit at once, without draining: another replica may be acting already. Kubernetes restarts
+        // this one, which then stands by.
+        reason = daemon.stepped_down() => anyhow::bail!("stopped leading: {reason}"),
+    }
     tracing::info!("shutting down: finishing the sync pass in flight");
     daemon.stop().await;
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,6 @@
 //! The daemon's HTTP surface: probes, Prometheus metrics, the JSON API and the Git webhook.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -11,10 +11,14 @@ use prometheus_client::registry::Registry;
 
 use crate::sync::runner::SourceHandle;
 
+/// The running sources. Unset while this replica stands by for the leader Lease: only the leader
+/// follows Git and syncs.
+pub type Sources = Arc<OnceLock<Arc<Vec<SourceHandle>>>>;
+
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct WebState {
-    pub sources: Arc<Vec<SourceHandle>>,
+    pub sources: Sources,
     pub registry: Arc<Registry>,
 }
 
@@ -28,10 +32,13 @@ pub fn router(state: WebState) -> Router {
 }
 
 /// Ready once every source has completed a first sync pass (successful or not): before that, the
-/// daemon's view of the cluster is incomplete.
+/// daemon's view of the cluster is incomplete. A standby replica is ready: it serves this API, and
+/// holding it back would only make a rolling update of the replicas wait on the leader.
 async fn readyz(State(st): State<WebState>) -> Response {
-    let waiting: Vec<String> = st
-        .sources
+    let Some(sources) = st.sources.get() else {
+        return (StatusCode::OK, "ok: standing by for the leader Lease").into_response();
+    };
+    let waiting: Vec<String> = sources
         .iter()
         .filter(|s| s.state.borrow().last_sync.is_none())
         .map(|s| s.name.clone())
@@ -65,8 +72,8 @@ async fn metrics(State(st): State<WebState>) -> Response {
 async fn sources(State(st): State<WebState>) -> Response {
     let all: Vec<_> = st
         .sources
-        .iter()
-        .map(|s| s.state.borrow().clone())
-        .collect();
+        .get()
+        .map(|sources| sources.iter().map(|s| s.state.borrow().clone()).collect())
+        .unwrap_or_default();
     Json(serde_json::json!({ "sources": all })).into_response()
 }

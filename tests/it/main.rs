@@ -7,6 +7,7 @@ mod crds;
 mod git_repo;
 mod git_servers;
 mod git_signing;
+mod leader;
 mod localkube_api;
 mod localkube_kubectl;
 mod meshsim;

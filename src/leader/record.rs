@@ -1,0 +1,62 @@
+//! The Lease specs a candidate writes: taking a Lease, renewing it, handing it over.
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::LeaseSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::Timestamp;
+
+/// The Lease's whole seconds, rounded up so that the others never wait less than we promised.
+pub fn duration_seconds(d: Duration) -> i32 {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    i32::try_from(secs.max(1)).unwrap_or(i32::MAX)
+}
+
+/// Our Lease, taken over from `previous` (none: a new Lease). A change of holder counts as a
+/// transition, as client-go counts it.
+pub fn acquired(
+    previous: Option<&LeaseSpec>,
+    me: &str,
+    duration: Duration,
+    now: Timestamp,
+) -> LeaseSpec {
+    let transitions = previous.map_or(0, |p| {
+        let old = p.lease_transitions.unwrap_or(0);
+        if p.holder_identity.as_deref() == Some(me) {
+            old
+        } else {
+            old.saturating_add(1)
+        }
+    });
+    LeaseSpec {
+        holder_identity: Some(me.to_string()),
+        lease_duration_seconds: Some(duration_seconds(duration)),
+        acquire_time: Some(MicroTime(now)),
+        renew_time: Some(MicroTime(now)),
+        lease_transitions: Some(transitions),
+        ..previous.cloned().unwrap_or_default()
+    }
+}
+
+/// Our Lease with a new `renewTime` (and our duration, should it have been edited).
+pub fn renewed(previous: &LeaseSpec, me: &str, duration: Duration, now: Timestamp) -> LeaseSpec {
+    LeaseSpec {
+        holder_identity: Some(me.to_string()),
+        lease_duration_seconds: Some(duration_seconds(duration)),
+        acquire_time: previous.acquire_time.clone().or(Some(MicroTime(now))),
+        renew_time: Some(MicroTime(now)),
+        lease_transitions: Some(previous.lease_transitions.unwrap_or(0)),
+        ..previous.clone()
+    }
+}
+
+/// Handing over on a clean shutdown: no holder, so a standby takes the Lease at its next try without
+/// waiting for it to expire; a duration of one second for candidates that only look at timestamps.
+pub fn released(previous: &LeaseSpec, now: Timestamp) -> LeaseSpec {
+    LeaseSpec {
+        holder_identity: None,
+        lease_duration_seconds: Some(1),
+        renew_time: Some(MicroTime(now)),
+        ..previous.clone()
+    }
+}
