@@ -45,6 +45,16 @@ pub struct RunArgs {
         conflicts_with = "webhook_secret"
     )]
     pub webhook_secret_file: Option<PathBuf>,
+    /// Token the dashboard's buttons (promote, abort, retry) must send. Without one they work only
+    /// when `--listen` is a loopback address.
+    #[arg(long, env = "GITCANARY_DASHBOARD_TOKEN", hide_env_values = true)]
+    pub dashboard_token: Option<String>,
+    #[arg(
+        long,
+        env = "GITCANARY_DASHBOARD_TOKEN_FILE",
+        conflicts_with = "dashboard_token"
+    )]
+    pub dashboard_token_file: Option<PathBuf>,
 }
 
 pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -58,6 +68,8 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         listen,
         webhook_secret,
         webhook_secret_file,
+        dashboard_token,
+        dashboard_token_file,
     } = args;
     let target_ns = global.namespace.clone().unwrap_or_else(|| "default".into());
     let specs: Vec<SourceSpec> = match (config, source) {
@@ -85,16 +97,33 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         )),
         (None, None) => None,
     };
+    let dashboard_token = match (dashboard_token, dashboard_token_file) {
+        (Some(t), _) => Some(Secret::new(t)),
+        (None, Some(f)) => Some(Secret::new(
+            std::fs::read_to_string(&f)
+                .with_context(|| format!("reading the dashboard token {}", f.display()))?
+                .trim()
+                .to_string(),
+        )),
+        (None, None) => None,
+    };
     let daemon = Daemon::start(
         client,
         DaemonConfig {
             sources: specs,
             listen,
             webhook_secret,
+            dashboard: crate::web::DashboardConfig {
+                token: dashboard_token,
+                mesh_ui: None,
+            },
         },
     )
     .await?;
-    println!("gitcanary listening on http://{}", daemon.addr);
+    println!(
+        "gitcanary listening on http://{} (dashboard at /)",
+        daemon.addr
+    );
     wait_for_signal().await;
     tracing::info!("shutting down: finishing the sync pass in flight");
     daemon.stop().await;

@@ -12,7 +12,7 @@ use crate::git_repo::TestRepo;
 use crate::sync::{demo_spec, source_args, start_daemon, with_crds};
 
 /// The seed's first state with pauses shortened and the old stable kept 2s instead of 30s.
-fn walkthrough_repo() -> TestRepo {
+pub fn walkthrough_repo() -> TestRepo {
     let repo = TestRepo::new();
     for f in [
         "service.yaml",
@@ -32,7 +32,7 @@ fn walkthrough_repo() -> TestRepo {
     repo
 }
 
-fn rollout_manifest(image: &str) -> String {
+pub fn rollout_manifest(image: &str) -> String {
     std::fs::read_to_string(crate::common::fixture("seed/rollout.yaml"))
         .expect("seed rollout")
         .replace("argoproj/rollouts-demo:blue", image)
@@ -43,7 +43,7 @@ fn rollout_manifest(image: &str) -> String {
         )
 }
 
-async fn rollout_status(c: &Cluster) -> Value {
+pub async fn rollout_status(c: &Cluster) -> Value {
     let out = c
         .kubectl(&["get", "rollout", "istio-rollout", "-o", "json"])
         .await;
@@ -65,7 +65,12 @@ async fn weights(c: &Cluster) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn wait_status(c: &Cluster, what: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_status(
+    c: &Cluster,
+    what: &str,
+    secs: u64,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     eventually(Duration::from_secs(secs), what, || async {
         let s = rollout_status(c).await;
         pred(&s).then_some(s)
