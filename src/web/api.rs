@@ -17,16 +17,16 @@ use crate::rollout::view::detail::{detail, summary};
 /// A first list of a large cluster can take a moment; a request waits this long for it.
 const FIRST_LIST: Duration = Duration::from_secs(10);
 
-async fn ready(d: &Dashboard) -> Result<&Live, Response> {
+async fn ready(d: &Dashboard) -> Option<&Live> {
     let live = d.live().await;
-    if live.ready(FIRST_LIST).await {
-        Ok(live)
-    } else {
-        Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "still listing Rollouts, ReplicaSets and AnalysisRuns; try again".into(),
-        ))
-    }
+    live.ready(FIRST_LIST).await.then_some(live)
+}
+
+fn not_ready() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "still listing Rollouts, ReplicaSets and AnalysisRuns; try again".into(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -35,9 +35,8 @@ pub struct ListQuery {
 }
 
 pub async fn rollouts(State(d): State<Arc<Dashboard>>, Query(q): Query<ListQuery>) -> Response {
-    let live = match ready(&d).await {
-        Ok(l) => l,
-        Err(r) => return r,
+    let Some(live) = ready(&d).await else {
+        return not_ready();
     };
     let all: Vec<_> = live
         .all(q.namespace.as_deref())
@@ -51,9 +50,8 @@ pub async fn rollout(
     State(d): State<Arc<Dashboard>>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Response {
-    let live = match ready(&d).await {
-        Ok(l) => l,
-        Err(r) => return r,
+    let Some(live) = ready(&d).await else {
+        return not_ready();
     };
     match live.one(&namespace, &name) {
         Some(objects) => Json(detail(&objects, &live.virtual_services())).into_response(),

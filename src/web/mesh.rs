@@ -87,46 +87,36 @@ impl MeshProxy {
     }
 }
 
-fn proxy(d: &Dashboard) -> Result<&MeshProxy, Response> {
-    d.mesh.as_ref().ok_or_else(|| {
-        error(
+/// Forwards to meshsim, or says there is none.
+async fn forward(
+    d: &Dashboard,
+    method: Method,
+    path: &str,
+    query: Option<String>,
+    body: Bytes,
+) -> Response {
+    match &d.mesh {
+        Some(p) => p.forward(method, path, query, body).await,
+        None => error(
             StatusCode::NOT_FOUND,
             "no meshsim is configured for this daemon".into(),
-        )
-    })
+        ),
+    }
 }
 
 /// `GET /mesh/api/requests?since=N`: the latest answers, for the colour grid.
 pub async fn requests(State(d): State<Arc<Dashboard>>, RawQuery(query): RawQuery) -> Response {
-    match proxy(&d) {
-        Ok(p) => {
-            p.forward(Method::GET, "api/requests", query, Bytes::new())
-                .await
-        }
-        Err(r) => r,
-    }
+    forward(&d, Method::GET, "api/requests", query, Bytes::new()).await
 }
 
 /// `GET /mesh/api/state`: routes, weights and images as meshsim sees them.
 pub async fn state(State(d): State<Arc<Dashboard>>) -> Response {
-    match proxy(&d) {
-        Ok(p) => {
-            p.forward(Method::GET, "api/state", None, Bytes::new())
-                .await
-        }
-        Err(r) => r,
-    }
+    forward(&d, Method::GET, "api/state", None, Bytes::new()).await
 }
 
 /// `GET /mesh/error-rate`: the injected error rate per image.
 pub async fn error_rates(State(d): State<Arc<Dashboard>>) -> Response {
-    match proxy(&d) {
-        Ok(p) => {
-            p.forward(Method::GET, "error-rate", None, Bytes::new())
-                .await
-        }
-        Err(r) => r,
-    }
+    forward(&d, Method::GET, "error-rate", None, Bytes::new()).await
 }
 
 /// `POST /mesh/error-rate` `{"image": "...", "rate": 0.5}`: guarded like the rollout actions.
@@ -138,8 +128,5 @@ pub async fn set_error_rate(
     if let Err(denied) = authorize(&d.policy, &Presented::from_headers(&headers)) {
         return error(denied.status(), denied.to_string());
     }
-    match proxy(&d) {
-        Ok(p) => p.forward(Method::POST, "error-rate", None, body).await,
-        Err(r) => r,
-    }
+    forward(&d, Method::POST, "error-rate", None, body).await
 }
