@@ -10,7 +10,7 @@ use gitcanary::web::DashboardConfig;
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::common::{Cluster, eventually};
+use crate::common::{Cluster, eventually, fixture};
 use crate::rollout_walkthrough::{rollout_manifest, wait_status, walkthrough_repo};
 use crate::sync::{demo_spec, http_get, with_crds};
 
@@ -397,16 +397,56 @@ async fn the_page_follows_a_canary_live_and_promotes_it() {
     d.stop().await;
 }
 
-/// The demo's view mid-rollout: the canary paused at 10%, meshsim's colour grid and the canary's
-/// error-rate slider. `UPDATE_SCREENSHOT=1` writes it to docs/dashboard.png; otherwise the same
-/// page is checked and the picture only taken.
+/// The seed's second walk-through in a repository: the Rollout with background analysis and the
+/// success-rate template against `prometheus`, pauses shortened.
+fn analysis_repo(prometheus: &str) -> crate::git_repo::TestRepo {
+    let repo = crate::git_repo::TestRepo::new();
+    for f in [
+        "service.yaml",
+        "istio-rollout-gateway.yaml",
+        "istio-rollout-vsvc.yaml",
+    ] {
+        repo.write(
+            &format!("deploy/{f}"),
+            &std::fs::read_to_string(fixture(&format!("seed/{f}"))).expect("seed file"),
+        );
+    }
+    let template = std::fs::read_to_string(fixture("seed/istio-success-rate.yaml"))
+        .expect("template")
+        .replace(
+            "http://<your-prometheus-endpoint>:9090/api/v1/prometheus/",
+            prometheus,
+        )
+        .replace("initialDelay: 60s", "initialDelay: 5s")
+        .replace("interval: 20s", "interval: 2s");
+    repo.write("deploy/istio-success-rate.yaml", &template);
+    repo.write(
+        "deploy/rollout.yaml",
+        &analysis_rollout("argoproj/rollouts-demo:blue"),
+    );
+    repo.commit("blue, judged by Prometheus");
+    repo
+}
+
+fn analysis_rollout(image: &str) -> String {
+    std::fs::read_to_string(fixture("seed/rollout-with-analysis.yaml"))
+        .expect("rollout")
+        .replace("argoproj/rollouts-demo:yellow", image)
+        .replace("value: canary", "value: istio-rollout-canary")
+        .replace("{duration: 20s}", "{duration: 1s}")
+}
+
+/// The demo's view mid-rollout: the canary paused at 10% and judged by a real Prometheus scraping
+/// meshsim, the colour grid and the canary's error-rate slider. `UPDATE_SCREENSHOT=1` writes the
+/// picture to docs/dashboard.png; otherwise the same page is checked and the picture only taken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn screenshot() {
     let c = with_crds().await;
     let mesh = ::meshsim::Meshsim::start(c.client().await, ::meshsim::Config::default())
         .await
         .expect("meshsim starts");
-    let repo = walkthrough_repo();
+    let prometheus = crate::prometheus::Prometheus::start(&[mesh.addr()]).await;
+    let repo = analysis_repo(&prometheus.address());
     let cache = tempfile::tempdir().expect("cache");
     let mesh_ui = url::Url::parse(&format!("{}/", mesh.url())).expect("meshsim URL");
     let d = start(
@@ -420,7 +460,16 @@ async fn screenshot() {
         },
     )
     .await;
-    paused_canary(&c, &repo).await;
+    wait_status(&c, "blue Healthy", 30, |s| s["phase"] == "Healthy").await;
+    repo.write(
+        "deploy/rollout.yaml",
+        &analysis_rollout("argoproj/rollouts-demo:yellow"),
+    );
+    repo.commit("Ship yellow");
+    wait_status(&c, "paused at the first pause", 30, |s| {
+        s["phase"] == "Paused" && s["currentStepIndex"] == 1
+    })
+    .await;
     let browser = Browser::launch(1400, 900).await;
     let page = &browser.page;
     page.navigate(&format!("http://{}/#/default/istio-rollout", d.addr))
@@ -431,6 +480,24 @@ async fn screenshot() {
         "document.querySelector('#rollout-step')?.textContent === '1/18'",
     )
     .await;
+    // The background analysis measures the canary's success rate; the page shows each value.
+    let values = page
+        .wait_for(
+            Duration::from_secs(60),
+            "three successful measurements on the page",
+            "(() => { const m = [...document.querySelectorAll('#analysis .meas.Successful')].map(x => x.textContent); \
+               return m.length >= 3 ? m : null; })()",
+        )
+        .await;
+    assert!(
+        values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|v| v.as_str().is_some_and(|v| v.starts_with("✔ ["))),
+        "measurement values: {values}"
+    );
+    assert!(text(&browser, "#analysis").await.contains("success-rate"));
     // The grid fills with answers from both versions.
     page.wait_for(
         Duration::from_secs(20),
@@ -439,13 +506,24 @@ async fn screenshot() {
            return c.filter(Boolean).length === c.length && c.includes('blue') && c.includes('yellow'); })()",
     )
     .await;
-    // The slider sets the canary's error rate in meshsim, through the daemon.
     page.wait_for(
         Duration::from_secs(10),
         "the slider enabled for the canary",
         "!document.querySelector('#error-rate').disabled && document.querySelector('#error-rate').dataset.image === 'argoproj/rollouts-demo:yellow'",
     )
     .await;
+    let errors = page.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    let png = page.screenshot().await;
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(width, 1400, "the whole page's width");
+    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/dashboard.png");
+        std::fs::write(path, &png).expect("writing docs/dashboard.png");
+    }
+
+    // The slider sets the canary's error rate in meshsim, through the daemon; failures show up.
     page.eval(
         "(() => { const s = document.querySelector('#error-rate'); s.value = '40'; \
            s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); })()",
@@ -470,15 +548,8 @@ async fn screenshot() {
     .await;
     let errors = page.errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
-    let png = page.screenshot().await;
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
-    assert_eq!(width, 1400, "the whole page's width");
-    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/dashboard.png");
-        std::fs::write(path, &png).expect("writing docs/dashboard.png");
-    }
     drop(browser);
     d.stop().await;
     mesh.shutdown().await;
+    prometheus.stop().await;
 }
