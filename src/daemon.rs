@@ -27,6 +27,8 @@ pub struct DaemonConfig {
     pub sources: Vec<SourceSpec>,
     pub listen: SocketAddr,
     pub webhook_secret: Option<Secret>,
+    /// The dashboard's token and meshsim address (the demo's).
+    pub dashboard: crate::web::DashboardConfig,
 }
 
 pub struct Daemon {
@@ -70,6 +72,7 @@ impl Daemon {
             sources,
             listen,
             webhook_secret,
+            dashboard,
         } = config;
         let mut registry = Registry::default();
         let metrics = SyncMetrics::register(&mut registry);
@@ -115,6 +118,12 @@ impl Daemon {
         let mut app = crate::web::router(crate::web::WebState {
             sources: running.clone(),
             registry: Arc::new(registry),
+            dashboard: Arc::new(crate::web::Dashboard::new(
+                client.clone(),
+                running.clone(),
+                listen,
+                dashboard,
+            )),
         });
         if let Some((secret, trigger)) = webhook {
             app = app.merge(crate::source::webhook::router(
@@ -125,7 +134,7 @@ impl Daemon {
             .await
             .with_context(|| format!("binding {listen}"))?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, "serving probes, metrics and the API");
+        tracing::info!(%addr, "serving probes, metrics, the API and the dashboard");
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "HTTP server stopped");

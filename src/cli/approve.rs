@@ -4,59 +4,10 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use kube::api::{Api, Patch, PatchParams};
 
 use super::GlobalArgs;
 use super::gitops::WorkTree;
-use crate::api::Rollout;
-use crate::rollout::approvals::{ABORT_ANNOTATION, PROMOTE_ANNOTATION, RETRY_ANNOTATION};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Request {
-    Promote,
-    PromoteFull,
-    Abort,
-    Retry,
-}
-
-impl Request {
-    /// The annotation and its value the controller acts on (and removes).
-    pub fn annotation(self) -> (&'static str, &'static str) {
-        match self {
-            Request::Promote => (PROMOTE_ANNOTATION, "step"),
-            Request::PromoteFull => (PROMOTE_ANNOTATION, "full"),
-            Request::Abort => (ABORT_ANNOTATION, "true"),
-            Request::Retry => (RETRY_ANNOTATION, "true"),
-        }
-    }
-
-    /// The commit trailer key.
-    pub fn trailer(self) -> &'static str {
-        match self {
-            Request::Promote => "Promote",
-            Request::PromoteFull => "Promote-Full",
-            Request::Abort => "Abort",
-            Request::Retry => "Retry",
-        }
-    }
-}
-
-/// The commit message for an approval: a summary line and the trailer.
-pub fn commit_message(
-    request: Request,
-    namespace: Option<&str>,
-    name: &str,
-    message: Option<&str>,
-) -> String {
-    let target = match namespace {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name.to_string(),
-    };
-    let summary = message
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{} {target}", request.trailer().replace('-', " ")));
-    format!("{summary}\n\n{}: {target}\n", request.trailer())
-}
+pub use crate::rollout::request::{Request, commit_message};
 
 #[derive(Debug, clap::Args)]
 pub struct ApproveArgs {
@@ -121,38 +72,8 @@ pub async fn run(
     }
     let client = global.client().await?;
     let ns = global.namespace.clone().unwrap_or_else(|| "default".into());
-    let api: Api<Rollout> = Api::namespaced(client, &ns);
+    crate::rollout::request::annotate(client, &ns, &name, request, "gitcanary-cli").await?;
     let (key, value) = request.annotation();
-    let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
-    let pp = PatchParams {
-        field_manager: Some("gitcanary-cli".into()),
-        ..Default::default()
-    };
-    api.patch(&name, &pp, &Patch::Merge(&patch))
-        .await
-        .with_context(|| format!("annotating Rollout {ns}/{name}"))?;
     println!("rollout '{name}' annotated {key}={value}");
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trailers_and_annotations() {
-        assert_eq!(
-            commit_message(Request::Promote, None, "istio-rollout", None),
-            "Promote istio-rollout\n\nPromote: istio-rollout\n"
-        );
-        assert_eq!(
-            commit_message(Request::PromoteFull, Some("prod"), "web", Some("ship it")),
-            "ship it\n\nPromote-Full: prod/web\n"
-        );
-        assert_eq!(Request::Abort.annotation(), ("gitcanary.dev/abort", "true"));
-        assert_eq!(
-            Request::PromoteFull.annotation(),
-            ("gitcanary.dev/promote", "full")
-        );
-    }
 }

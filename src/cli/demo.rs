@@ -45,7 +45,7 @@ const EXAMPLE: &[(&str, &str)] = &[
 /// Run the seed walk-through locally: API server, Git repository, data plane, Prometheus, daemon.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Where the daemon serves its API (and, later, its dashboard).
+    /// Where the daemon serves its dashboard and API.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Where meshsim serves the colour grid and its metrics.
@@ -183,13 +183,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             sources: vec![spec],
             listen,
             webhook_secret: None,
+            dashboard: crate::web::DashboardConfig {
+                token: None,
+                mesh_ui: Some(
+                    url::Url::parse(&format!("{}/", mesh.url())).context("meshsim's URL")?,
+                ),
+            },
         },
     )
     .await?;
     let kc = kubeconfig.display();
     let repo = repo_dir.display();
     println!(
-        "\ngitcanary demo is running.\n\n  daemon API:   http://{}/api/v1/sources\n  colour grid:  {}/  (meshsim; metrics at /metrics)\n  prometheus:   {}\n  kubeconfig:   {kc}\n  repository:   {repo}  (branch main, manifests in deploy/)\n\nTry next:\n  export KUBECONFIG={kc}\n  gitcanary get rollout istio-rollout --watch\n  gitcanary set-image istio-rollout istio-rollout=argoproj/rollouts-demo:yellow --repo {repo} --path deploy\n  git -C {repo} commit --allow-empty -m 'Ship yellow' -m 'Promote: istio-rollout'     # approve the pause by commit\n  gitcanary promote istio-rollout                                                         # … or by annotation\n  cp {repo}/with-analysis/rollout.yaml {repo}/deploy/rollout.yaml && git -C {repo} commit -qam 'Judge canaries with Prometheus'\n  gitcanary set-image istio-rollout istio-rollout=argoproj/rollouts-demo:orange --repo {repo} --path deploy\n  curl -s -X POST {}/error-rate -H 'Content-Type: application/json' -d '{{\"image\":\"argoproj/rollouts-demo:orange\",\"rate\":0.5}}'   # watch analysis roll it back\n\nCtrl-C stops everything{}.",
+        "\ngitcanary demo is running.\n\n  dashboard:    http://{}/\n  daemon API:   http://{0}/api/v1/sources\n  colour grid:  {}/  (meshsim; metrics at /metrics)\n  prometheus:   {}\n  kubeconfig:   {kc}\n  repository:   {repo}  (branch main, manifests in deploy/)\n\nTry next:\n  export KUBECONFIG={kc}\n  gitcanary get rollout istio-rollout --watch\n  gitcanary set-image istio-rollout istio-rollout=argoproj/rollouts-demo:yellow --repo {repo} --path deploy\n  git -C {repo} commit --allow-empty -m 'Ship yellow' -m 'Promote: istio-rollout'     # approve the pause by commit\n  gitcanary promote istio-rollout                                                         # … or by annotation\n  cp {repo}/with-analysis/rollout.yaml {repo}/deploy/rollout.yaml && git -C {repo} commit -qam 'Judge canaries with Prometheus'\n  gitcanary set-image istio-rollout istio-rollout=argoproj/rollouts-demo:orange --repo {repo} --path deploy\n  curl -s -X POST {}/error-rate -H 'Content-Type: application/json' -d '{{\"image\":\"argoproj/rollouts-demo:orange\",\"rate\":0.5}}'   # watch analysis roll it back\n\nCtrl-C stops everything{}.",
         daemon.addr,
         mesh.url(),
         prometheus

@@ -8,16 +8,10 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 
-use crate::api::{AnalysisRun, Rollout};
+use crate::api::AnalysisRun;
+pub use crate::rollout::view::objects::RolloutObjects;
+use crate::rollout::view::objects::{Role, images, revision_of, rs_hash, rs_status};
 use crate::rollout::{SCALE_DOWN_DEADLINE_ANNOTATION, view::step_header};
-
-/// Everything the view shows.
-pub struct RolloutObjects {
-    pub rollout: Rollout,
-    pub replica_sets: Vec<ReplicaSet>,
-    pub pods: Vec<Pod>,
-    pub analysis_runs: Vec<AnalysisRun>,
-}
 
 fn icon(status: &str) -> &'static str {
     match status {
@@ -48,26 +42,6 @@ pub fn age(created: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 
 fn header(label: &str, value: impl std::fmt::Display) -> String {
     format!("{:<17}{value}\n", label)
-}
-
-fn rs_hash(rs: &ReplicaSet) -> Option<String> {
-    rs.labels().get(crate::rollout::hash::HASH_LABEL).cloned()
-}
-
-fn rs_status(rs: &ReplicaSet) -> &'static str {
-    let spec = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let available = rs
-        .status
-        .as_ref()
-        .and_then(|s| s.available_replicas)
-        .unwrap_or(0);
-    if spec == 0 {
-        "ScaledDown"
-    } else if available >= spec {
-        "Healthy"
-    } else {
-        "Progressing"
-    }
 }
 
 /// Pod icons differ from run icons: a Running pod is fine.
@@ -122,13 +96,6 @@ fn pod_info(pod: &Pod) -> String {
     }
 }
 
-fn revision_of(annotations: &BTreeMap<String, String>) -> i64 {
-    annotations
-        .get(crate::rollout::REVISION_ANNOTATION)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
-}
-
 /// One row of the tree: prefix (branch glyphs + icon), name, kind, status, age, info.
 struct Row {
     prefix: String,
@@ -168,41 +135,12 @@ pub fn render(o: &RolloutObjects, now: DateTime<Utc>) -> String {
     out += &header("  Step:", &h.step);
     out += &header("  SetWeight:", &h.set_weight);
     out += &header("  ActualWeight:", &h.actual_weight);
-    // Images of ReplicaSets with pods, tagged stable/canary.
-    let mut images: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for rs in o
-        .replica_sets
-        .iter()
-        .filter(|rs| rs.status.as_ref().is_some_and(|s| s.replicas > 0))
-    {
-        let hash = rs_hash(rs);
-        let tag = if hash.is_some() && hash == stable {
-            Some("stable")
-        } else if hash.is_some() && hash == canary {
-            Some("canary")
-        } else {
-            None
-        };
-        let containers = rs
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.as_ref())
-            .and_then(|t| t.spec.as_ref())
-            .map(|s| s.containers.clone())
-            .unwrap_or_default();
-        for c in containers {
-            let entry = images.entry(c.image.unwrap_or_default()).or_default();
-            if let Some(t) = tag
-                && !entry.contains(&t)
-            {
-                entry.push(t);
-            }
-        }
-    }
+    let images: BTreeMap<String, Vec<&str>> = images(&o.replica_sets, &status)
+        .into_iter()
+        .map(|(image, roles)| (image, roles.into_iter().map(Role::as_str).collect()))
+        .collect();
     let mut first = true;
     for (image, tags) in &images {
-        let mut tags = tags.clone();
-        tags.sort_by_key(|t| if *t == "canary" { 0 } else { 1 });
         let text = if tags.is_empty() {
             image.clone()
         } else {

@@ -47,6 +47,16 @@ pub struct RunArgs {
         conflicts_with = "webhook_secret"
     )]
     pub webhook_secret_file: Option<PathBuf>,
+    /// Token the dashboard's buttons (promote, abort, retry) must send. Without one they work only
+    /// when `--listen` is a loopback address.
+    #[arg(long, env = "GITCANARY_DASHBOARD_TOKEN", hide_env_values = true)]
+    pub dashboard_token: Option<String>,
+    #[arg(
+        long,
+        env = "GITCANARY_DASHBOARD_TOKEN_FILE",
+        conflicts_with = "dashboard_token"
+    )]
+    pub dashboard_token_file: Option<PathBuf>,
     #[command(flatten)]
     pub leader: LeaderArgs,
 }
@@ -117,6 +127,8 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         listen,
         webhook_secret,
         webhook_secret_file,
+        dashboard_token,
+        dashboard_token_file,
         leader,
     } = args;
     let target_ns = global.namespace.clone().unwrap_or_else(|| "default".into());
@@ -139,27 +151,26 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         e.timing.check()?;
     }
     let client = global.client().await?;
-    let webhook_secret = match (webhook_secret, webhook_secret_file) {
-        (Some(s), _) => Some(Secret::new(s)),
-        (None, Some(f)) => Some(Secret::new(
-            std::fs::read_to_string(&f)
-                .with_context(|| format!("reading the webhook secret {}", f.display()))?
-                .trim()
-                .to_string(),
-        )),
-        (None, None) => None,
-    };
+    let webhook_secret = secret(webhook_secret, webhook_secret_file, "the webhook secret")?;
+    let dashboard_token = secret(dashboard_token, dashboard_token_file, "the dashboard token")?;
     let mut daemon = Daemon::start_with(
         client,
         DaemonConfig {
             sources: specs,
             listen,
             webhook_secret,
+            dashboard: crate::web::DashboardConfig {
+                token: dashboard_token,
+                mesh_ui: None,
+            },
         },
         election,
     )
     .await?;
-    println!("gitcanary listening on http://{}", daemon.addr);
+    println!(
+        "gitcanary listening on http://{} (dashboard at /)",
+        daemon.addr
+    );
     tokio::select! {
         _ = wait_for_signal() => {}
         // Exit at once, without draining: another replica may be acting already. Kubernetes restarts
@@ -169,6 +180,24 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
     tracing::info!("shutting down: finishing the sync pass in flight");
     daemon.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A secret given inline or, better (it stays out of the process list), as a file.
+fn secret(
+    inline: Option<String>,
+    file: Option<PathBuf>,
+    what: &str,
+) -> anyhow::Result<Option<Secret>> {
+    Ok(match (inline, file) {
+        (Some(s), _) => Some(Secret::new(s)),
+        (None, Some(f)) => Some(Secret::new(
+            std::fs::read_to_string(&f)
+                .with_context(|| format!("reading {what} {}", f.display()))?
+                .trim()
+                .to_string(),
+        )),
+        (None, None) => None,
+    })
 }
 
 /// SIGTERM (Kubernetes) or Ctrl-C.

@@ -17,6 +17,7 @@ pub mod hash;
 mod observed;
 pub mod phase;
 pub mod replicas;
+pub mod request;
 pub mod steps;
 pub mod time;
 pub mod view;

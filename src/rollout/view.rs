@@ -1,8 +1,17 @@
-//! The values of `kubectl argo rollouts get rollout`'s header that depend on the step machine (§6),
-//! so `gitcanary get rollout` prints what Argo's plugin prints for the same status.
+//! A Rollout as people look at it: the values of `kubectl argo rollouts get rollout`'s header that
+//! depend on the step machine (§6), so `gitcanary get rollout` prints what Argo's plugin prints for
+//! the same status, and the dashboard's JSON model (submodules), built by pure functions from the
+//! live Rollout, its ReplicaSets, AnalysisRuns and VirtualServices.
 
 use super::steps::{MAX_WEIGHT, current_step, weight_at_or_before};
 use crate::api::Rollout;
+
+pub mod analysis;
+pub mod detail;
+pub mod objects;
+pub mod revisions;
+pub mod steps;
+pub mod traffic;
 
 /// `Step:`, `SetWeight:` and `ActualWeight:` as printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,16 +22,41 @@ pub struct StepHeader {
     pub actual_weight: String,
 }
 
+/// Where the canary stands in its steps, as numbers (the dashboard's JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepPosition {
+    pub index: Option<i32>,
+    pub count: usize,
+    pub set_weight: i32,
+    pub actual_weight: i32,
+}
+
+impl StepPosition {
+    /// `i/n`, empty without steps or index.
+    pub fn text(&self) -> String {
+        match self.index {
+            Some(i) if self.count > 0 => format!("{i}/{}", self.count),
+            _ => String::new(),
+        }
+    }
+}
+
 /// The header values; `canary_available` is the canary ReplicaSet's available pods (used only for
 /// a canary without traffic routing, whose actual weight is its share of available pods).
 pub fn step_header(rollout: &Rollout, canary_available: i32) -> StepHeader {
+    let p = step_position(rollout, canary_available);
+    StepHeader {
+        step: p.text(),
+        set_weight: p.set_weight.to_string(),
+        actual_weight: p.actual_weight.to_string(),
+    }
+}
+
+/// The numbers behind [`step_header`].
+pub fn step_position(rollout: &Rollout, canary_available: i32) -> StepPosition {
     let steps = rollout.steps();
     let status = rollout.status.clone().unwrap_or_default();
     let index = status.current_step_index;
-    let step = match index {
-        Some(i) if !steps.is_empty() => format!("{i}/{}", steps.len()),
-        _ => String::new(),
-    };
     let current = current_step(steps, index);
     let set_weight = match current {
         _ if status.abort => 0,
@@ -40,10 +74,11 @@ pub fn step_header(rollout: &Rollout, canary_available: i32) -> StepHeader {
             .map_or(set_weight, |w| w.canary.weight),
         Some(_) => canary_available * MAX_WEIGHT / status.available_replicas,
     };
-    StepHeader {
-        step,
-        set_weight: set_weight.to_string(),
-        actual_weight: actual_weight.to_string(),
+    StepPosition {
+        index,
+        count: steps.len(),
+        set_weight,
+        actual_weight,
     }
 }
 

@@ -1,4 +1,5 @@
-//! The daemon's HTTP surface: probes, Prometheus metrics, the JSON API and the Git webhook.
+//! The daemon's HTTP surface: probes, Prometheus metrics, the JSON API, the dashboard and the Git
+//! webhook.
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,20 +16,33 @@ use crate::sync::runner::SourceHandle;
 /// follows Git and syncs.
 pub type Sources = Arc<OnceLock<Arc<Vec<SourceHandle>>>>;
 
+mod actions;
+mod api;
+pub mod auth;
+pub mod dashboard;
+pub mod events;
+mod live;
+mod mesh;
+
+pub use dashboard::{Dashboard, DashboardConfig};
+
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct WebState {
     pub sources: Sources,
     pub registry: Arc<Registry>,
+    pub dashboard: Arc<Dashboard>,
 }
 
 pub fn router(state: WebState) -> Router {
+    let dashboard = dashboard::router(state.dashboard.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/v1/sources", get(sources))
         .with_state(state)
+        .merge(dashboard)
 }
 
 /// Ready once every source has completed a first sync pass (successful or not): before that, the

@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 
 mod analysis_walkthrough;
+mod browser;
 mod common;
 mod crds;
+mod dashboard;
 mod git_repo;
 mod git_servers;
 mod git_signing;
@@ -22,3 +24,4 @@ mod source_signatures;
 mod source_validate;
 mod source_webhook;
 mod sync;
+mod websocket;

@@ -76,6 +76,7 @@ async fn start_daemon_as_service_account(c: &Cluster, repo: &TestRepo) -> Daemon
             sources: vec![spec],
             listen: "127.0.0.1:0".parse().expect("addr"),
             webhook_secret: None,
+            dashboard: Default::default(),
         },
     )
     .await

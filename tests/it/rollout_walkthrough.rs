@@ -539,6 +539,7 @@ async fn the_demo_command_starts_everything_and_stops_on_ctrl_c() {
     })
     .await;
     for want in [
+        "dashboard:",
         "daemon API:",
         "colour grid:",
         "kubeconfig:",
@@ -566,6 +567,16 @@ async fn the_demo_command_starts_everything_and_stops_on_ctrl_c() {
     )
     .await;
     assert!(dir.path().join("repo/deploy/rollout.yaml").is_file());
+    // The dashboard shows meshsim's grid, fetched through the daemon.
+    let dashboard = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("dashboard:"))
+        .map(|u| u.trim().to_string())
+        .expect("the dashboard's address");
+    let info = crate::sync::http_get(&format!("{dashboard}api/v1/dashboard")).await;
+    assert!(info.contains(r#""mesh":true"#), "{info}");
+    let state = crate::sync::http_get(&format!("{dashboard}mesh/api/state")).await;
+    assert!(state.contains("istio-rollout-vsvc"), "{state}");
     // Ctrl-C stops it cleanly.
     let pid = child.id().expect("pid");
     let _ = tokio::process::Command::new("kill")

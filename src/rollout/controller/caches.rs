@@ -56,7 +56,7 @@ where
 }
 
 /// The served version of an Istio kind, newest first.
-async fn mesh_resource(client: &Client, kind: &str) -> Option<ApiResource> {
+pub(crate) async fn mesh_resource(client: &Client, kind: &str) -> Option<ApiResource> {
     for version in ["v1", "v1beta1", "v1alpha3"] {
         let gvk = kube::core::GroupVersionKind::gvk("networking.istio.io", version, kind);
         if let Ok((ar, _)) = kube::discovery::pinned_kind(client, &gvk).await {
