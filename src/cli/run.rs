@@ -167,10 +167,9 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         election,
     )
     .await?;
-    println!(
-        "gitcanary listening on http://{} (dashboard at /)",
-        daemon.addr
-    );
+    // The only line on stdout (the dashboard is at `/`): scripts and the tests read it, and may
+    // close the pipe afterwards.
+    println!("gitcanary listening on http://{}", daemon.addr);
     tokio::select! {
         _ = wait_for_signal() => {}
         // Exit at once, without draining: another replica may be acting already. Kubernetes restarts

@@ -238,7 +238,7 @@ async fn the_deploy_rbac_allows_every_call_of_the_walkthrough() {
     // The Deployment is accepted and its (simulated) pod becomes available.
     eventually(
         Duration::from_secs(20),
-        "the gitcanary Deployment available",
+        "the gitcanary Deployment available (2 replicas)",
         || async {
             let n = c
                 .ok(&[
@@ -251,7 +251,7 @@ async fn the_deploy_rbac_allows_every_call_of_the_walkthrough() {
                     "jsonpath={.status.availableReplicas}",
                 ])
                 .await;
-            (n == "1").then_some(())
+            (n == "2").then_some(())
         },
     )
     .await;
