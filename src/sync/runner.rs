@@ -20,6 +20,10 @@ pub struct SourceHandle {
     pub state: watch::Receiver<SourceState>,
     /// The snapshot in force (the rollout controller reads commit ids and approvals from it).
     pub snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
+    /// The snapshot being applied, published before its first write: the rollout controller can
+    /// see a Rollout change before the pass ends, and must then attribute it to this commit, not
+    /// to the one still in force.
+    pub applying: watch::Receiver<Option<Arc<Snapshot>>>,
     /// Fetch now (the webhook fires it).
     pub trigger: Trigger,
     /// The local Git mirror (read by the rollout controller for commit ancestry).
@@ -55,10 +59,12 @@ pub fn spawn(
     };
     let (state_tx, state_rx) = watch::channel(initial);
     let (snap_tx, snap_rx) = watch::channel(None);
+    let (applying_tx, applying_rx) = watch::channel(None);
     let handle = SourceHandle {
         name: source.name.clone(),
         state: state_rx,
         snapshot: snap_rx,
+        applying: applying_rx,
         trigger: follower.trigger.clone(),
         mirror: crate::source::fetch::mirror_path(&source.cache_dir, &source.url, &source.branch),
         namespace: syncer.config().namespace.clone(),
@@ -88,6 +94,9 @@ pub fn spawn(
                         let heal = changed || syncer.config().self_heal;
                         drifted = false;
                         let started = Instant::now();
+                        if changed {
+                            applying_tx.send_replace(Some(snap.clone()));
+                        }
                         let result = if heal { syncer.sync(&snap).await.map(Outcome::Synced) } else { check_only(&mut syncer, &snap).await };
                         metrics.duration.get_or_create(&label).observe(started.elapsed().as_secs_f64());
                         let ok = result.is_ok();

@@ -1,7 +1,7 @@
 //! Approvals and commits from Git, per rollout: fed by the sources' applied snapshots, read by the
 //! controller when it builds a decision's inputs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -26,11 +26,40 @@ struct Inner {
     approvals: HashMap<Key, Vec<Entry>>,
     /// The commit of the applied snapshot that holds the Rollout, and the mirror to ask about it.
     commits: HashMap<Key, (String, PathBuf)>,
+    /// Per source: the commit being applied and the Rollouts it holds (computed once per commit).
+    applying: HashMap<usize, (String, HashSet<Key>)>,
+}
+
+/// A source's snapshot in flight, read synchronously: the Rollout it writes can reach the
+/// controller before the pass ends, and the feed of applied snapshots runs later still.
+#[derive(Clone)]
+struct InFlight {
+    snapshot: tokio::sync::watch::Receiver<Option<Arc<Snapshot>>>,
+    namespace: String,
+    mirror: PathBuf,
 }
 
 #[derive(Default, Clone)]
 pub struct Book {
     inner: Arc<Mutex<Inner>>,
+    in_flight: Arc<Vec<InFlight>>,
+}
+
+/// The Rollouts a snapshot holds, with the namespace objects without one go to.
+fn rollouts(snapshot: &Snapshot, namespace: &str) -> impl Iterator<Item = Key> {
+    snapshot
+        .objects
+        .iter()
+        .filter(|m| m.key.kind == "Rollout" && m.key.group() == "argoproj.io")
+        .map(move |m| {
+            (
+                m.key
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| namespace.to_string()),
+                m.key.name.clone(),
+            )
+        })
 }
 
 fn kind(a: ApprovalAction) -> ApprovalKind {
@@ -43,6 +72,22 @@ fn kind(a: ApprovalAction) -> ApprovalKind {
 }
 
 impl Book {
+    pub fn new(sources: &[SourceHandle]) -> Book {
+        Book {
+            inner: Default::default(),
+            in_flight: Arc::new(
+                sources
+                    .iter()
+                    .map(|s| InFlight {
+                        snapshot: s.applying.clone(),
+                        namespace: s.namespace.clone(),
+                        mirror: s.mirror.clone(),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
     /// Records one applied snapshot; returns the rollouts it concerns.
     pub fn record(
         &self,
@@ -52,18 +97,7 @@ impl Book {
     ) -> Vec<Key> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut touched = vec![];
-        for m in snapshot
-            .objects
-            .iter()
-            .filter(|m| m.key.kind == "Rollout" && m.key.group() == "argoproj.io")
-        {
-            let key = (
-                m.key
-                    .namespace
-                    .clone()
-                    .unwrap_or_else(|| namespace.to_string()),
-                m.key.name.clone(),
-            );
+        for key in rollouts(snapshot, namespace) {
             inner.commits.insert(
                 key.clone(),
                 (snapshot.commit.id.clone(), mirror.to_path_buf()),
@@ -94,14 +128,32 @@ impl Book {
         touched
     }
 
-    /// The commit of the applied snapshot holding this Rollout, with the mirror it lives in.
+    /// The commit that wrote this Rollout as the daemon knows it, with the mirror it lives in: a
+    /// snapshot being applied wins over the one in force. Erring towards the newer commit is the
+    /// safe side: approvals must descend from it, so none made before the canary can count.
     pub fn commit(&self, key: &Key) -> Option<(String, PathBuf)> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .commits
-            .get(key)
-            .cloned()
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        for (i, f) in self.in_flight.iter().enumerate() {
+            let Some(snap) = f.snapshot.borrow().clone() else {
+                continue;
+            };
+            let fresh = inner
+                .applying
+                .get(&i)
+                .is_some_and(|(id, _)| *id == snap.commit.id);
+            if !fresh {
+                let held = rollouts(&snap, &f.namespace).collect();
+                inner.applying.insert(i, (snap.commit.id.clone(), held));
+            }
+            if inner
+                .applying
+                .get(&i)
+                .is_some_and(|(_, held)| held.contains(key))
+            {
+                return Some((snap.commit.id.clone(), f.mirror.clone()));
+            }
+        }
+        inner.commits.get(key).cloned()
     }
 
     pub fn approvals(&self, key: &Key) -> Vec<Entry> {
