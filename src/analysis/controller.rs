@@ -32,7 +32,8 @@ pub async fn run(client: Client, measurer: Measurer, mut shutdown: watch::Receiv
         watcher(
             Api::<AnalysisRun>::all(client.clone()),
             watcher::Config::default(),
-        ),
+        )
+        .modify(crate::rollout::controller::caches::slim),
     )
     .default_backoff()
     .touched_objects();

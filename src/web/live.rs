@@ -51,12 +51,11 @@ where
 {
     let writer: Writer<K> = Writer::new(dyntype);
     let reader = writer.as_reader();
-    // managedFields are most of an object's size and nothing here reads them.
     let stream = reflector::reflector(
         writer,
         watcher(api, cfg)
             .default_backoff()
-            .modify(|o: &mut K| o.meta_mut().managed_fields = None),
+            .modify(crate::rollout::controller::caches::slim),
     )
     .touched_objects();
     let task = tokio::spawn(async move {

@@ -40,7 +40,7 @@ where
 {
     let writer: Writer<K> = Writer::new(dyntype);
     let reader = writer.as_reader();
-    let stream = reflector::reflector(writer, watcher(api, cfg))
+    let stream = reflector::reflector(writer, watcher(api, cfg).modify(slim))
         .default_backoff()
         .touched_objects();
     tokio::spawn(async move {
@@ -53,6 +53,16 @@ where
         }
     });
     reader
+}
+
+/// Drops what no decision reads and can outweigh the rest: managedFields (one entry per writer,
+/// each a copy of the field tree) and kubectl's last-applied copy of the whole object.
+pub(crate) fn slim<K: Resource>(obj: &mut K) {
+    let meta = obj.meta_mut();
+    meta.managed_fields = None;
+    if let Some(a) = meta.annotations.as_mut() {
+        a.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
 }
 
 /// The served version of an Istio kind, newest first.

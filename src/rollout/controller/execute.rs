@@ -3,7 +3,7 @@
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
-use kube::runtime::events::{Event as KEvent, EventType, Recorder};
+use kube::runtime::events::{Event as KEvent, EventType};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::{Value, json};
 
@@ -47,7 +47,7 @@ pub struct Exec {
     pub client: Client,
     pub mesh: Client,
     pub caches: std::sync::Arc<Caches>,
-    pub recorder: Recorder,
+    pub events: super::events::EventSink,
     /// Keys of once-only Events already recorded by this process.
     pub reported: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
@@ -277,9 +277,7 @@ impl Exec {
                         action: "Reconcile".into(),
                         secondary: None,
                     };
-                    if let Err(err) = self.recorder.publish(&e, &reference).await {
-                        tracing::debug!(error = %err, "could not record event");
-                    }
+                    self.events.publish(e, reference);
                 }
             }
         }

@@ -17,6 +17,7 @@ use crate::sync::runner::SourceHandle;
 pub mod analysis_run;
 pub mod book;
 pub mod caches;
+pub mod events;
 pub mod execute;
 pub mod history;
 pub mod observe;
@@ -37,10 +38,12 @@ pub async fn run(
 ) {
     let queue = Arc::new(Queue::default());
     let caches = Arc::new(Caches::start(&client, &mesh, queue.clone()).await);
-    let book = Book::default();
+    let book = Book::new(&sources);
     book::spawn_feed(book.clone(), &sources, queue.clone());
+    let (events, publishing) =
+        events::EventSink::start(Recorder::new(client.clone(), "gitcanary".into()));
     let exec = Exec {
-        recorder: Recorder::new(client.clone(), "gitcanary".into()),
+        events,
         client,
         mesh,
         caches,
@@ -87,6 +90,13 @@ pub async fn run(
     // Reconciles in flight finish their writes: a half-executed decision is safe to redo, but
     // finishing it keeps a stop from leaving a step half-taken.
     while running.join_next().await.is_some() {}
+    drop(exec);
+    if tokio::time::timeout(Duration::from_secs(5), publishing)
+        .await
+        .is_err()
+    {
+        warn!("Events still unpublished after 5s; dropping them");
+    }
 }
 
 /// Rollouts reconciled at once. Reconciles spend their time waiting on the API server, so a few
