@@ -154,6 +154,7 @@ fn verb_of(method: &Method, rp: &ResourcePath, q: &HashMap<String, String>) -> &
 }
 
 async fn handle(State(st): State<AppState>, req: Request) -> Response {
+    st.cluster.requests.record(req.uri().path());
     if !authorized(req.headers(), &st.token) {
         return ApiError::unauthorized().into_response();
     }
