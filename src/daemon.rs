@@ -10,6 +10,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::cluster::{Clusters, MeshServer};
 use crate::source::credentials::Secret;
 use crate::sync::config::SourceSpec;
 use crate::sync::engine::Syncer;
@@ -20,6 +21,8 @@ pub struct DaemonConfig {
     pub sources: Vec<SourceSpec>,
     pub listen: SocketAddr,
     pub webhook_secret: Option<Secret>,
+    /// A separate API server for the mesh configuration (ASM's control plane); `None`: the main one.
+    pub mesh: Option<MeshServer>,
 }
 
 pub struct Daemon {
@@ -36,7 +39,9 @@ impl Daemon {
             sources,
             listen,
             webhook_secret,
+            mesh,
         } = config;
+        let clusters = Clusters::new(client.clone(), mesh);
         let mut registry = Registry::default();
         let metrics = SyncMetrics::register(&mut registry);
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -46,7 +51,7 @@ impl Daemon {
             let (source_cfg, sync_cfg) = spec.into_configs()?;
             let follower = crate::source::follow(source_cfg.clone())
                 .with_context(|| format!("starting source {}", source_cfg.name))?;
-            let syncer = Syncer::new(client.clone(), sync_cfg);
+            let syncer = Syncer::with_clusters(clusters.clone(), sync_cfg);
             let resync = source_cfg.interval.max(Duration::from_secs(1));
             let (handle, task) = crate::sync::runner::spawn(
                 follower,
@@ -66,9 +71,9 @@ impl Daemon {
         tasks.push(tokio::spawn(async move {
             crate::analysis::controller::run(c, measurer, stop).await
         }));
-        let (c, sources, stop) = (client.clone(), handles.clone(), shutdown_rx.clone());
+        let (c, sources, stop) = (clusters.clone(), handles.clone(), shutdown_rx.clone());
         tasks.push(tokio::spawn(async move {
-            crate::rollout::controller::run(c.clone(), c, sources, stop).await;
+            crate::rollout::controller::run(c, sources, stop).await;
         }));
         let mut app = crate::web::router(crate::web::WebState {
             sources: handles.clone(),

@@ -183,6 +183,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             sources: vec![spec],
             listen,
             webhook_secret: None,
+            mesh: None,
         },
     )
     .await?;

@@ -75,6 +75,10 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         }
     };
     let client = global.client().await?;
+    let mesh = global.mesh().await?;
+    if let Some(m) = &mesh {
+        tracing::info!(server = %m.server, "mesh configuration goes to a separate API server");
+    }
     let webhook_secret = match (webhook_secret, webhook_secret_file) {
         (Some(s), _) => Some(Secret::new(s)),
         (None, Some(f)) => Some(Secret::new(
@@ -91,6 +95,7 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
             sources: specs,
             listen,
             webhook_secret,
+            mesh,
         },
     )
     .await?;

@@ -85,6 +85,7 @@ pub async fn start_daemon(c: &Cluster, specs: Vec<SourceSpec>) -> Daemon {
             sources: specs,
             listen,
             webhook_secret: None,
+            mesh: None,
         },
     )
     .await

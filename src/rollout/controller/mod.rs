@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, info_span, warn};
 
 use crate::api::Rollout;
+use crate::cluster::Clusters;
 use crate::sync::runner::SourceHandle;
 
 pub mod analysis_run;
@@ -27,16 +28,17 @@ use caches::Caches;
 use execute::{Exec, ExecError};
 use queue::{Key, Queue};
 
-/// Runs until `shutdown` turns true. `mesh` serves VirtualServices/DestinationRules (ASM: the mesh
-/// control plane; otherwise the same client).
+/// Runs until `shutdown` turns true. VirtualServices and DestinationRules are read and written on
+/// `clusters.mesh()` (ASM: the mesh control plane; otherwise the main cluster), everything else,
+/// Events included, on the main cluster.
 pub async fn run(
-    client: Client,
-    mesh: Client,
+    clusters: Clusters,
     sources: Arc<Vec<SourceHandle>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let client = clusters.main().clone();
     let queue = Arc::new(Queue::default());
-    let caches = Caches::start(&client, &mesh, queue.clone()).await;
+    let caches = Caches::start(&client, clusters.mesh(), queue.clone()).await;
     let book = Book::default();
     book::spawn_feed(book.clone(), &sources, queue.clone());
     let recorder = Recorder::new(client.clone(), "gitcanary".into());
@@ -50,7 +52,7 @@ pub async fn run(
         };
         let exec = Exec {
             client: &client,
-            mesh: &mesh,
+            clusters: &clusters,
             caches: &caches,
             recorder: &recorder,
             reported: &reported,
