@@ -9,6 +9,7 @@ mod git_servers;
 mod git_signing;
 mod localkube_api;
 mod localkube_kubectl;
+mod mesh;
 mod meshsim;
 mod prometheus;
 mod rollout_walkthrough;

@@ -12,7 +12,7 @@ use crate::git_repo::TestRepo;
 use crate::sync::{demo_spec, source_args, start_daemon, with_crds};
 
 /// The seed's first state with pauses shortened and the old stable kept 2s instead of 30s.
-fn walkthrough_repo() -> TestRepo {
+pub fn walkthrough_repo() -> TestRepo {
     let repo = TestRepo::new();
     for f in [
         "service.yaml",
@@ -32,7 +32,7 @@ fn walkthrough_repo() -> TestRepo {
     repo
 }
 
-fn rollout_manifest(image: &str) -> String {
+pub fn rollout_manifest(image: &str) -> String {
     std::fs::read_to_string(crate::common::fixture("seed/rollout.yaml"))
         .expect("seed rollout")
         .replace("argoproj/rollouts-demo:blue", image)
