@@ -37,7 +37,7 @@ pub fn cluster_of(group: &str) -> Cluster {
 #[derive(Clone)]
 pub struct MeshServer {
     pub client: Client,
-    /// The server URL without credentials, e.g. `https://47.110.0.1:6443`.
+    /// The server URL with any password masked, e.g. `https://47.110.0.1:6443`.
     pub server: String,
 }
 

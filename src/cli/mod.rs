@@ -39,8 +39,8 @@ pub struct GlobalArgs {
     /// Namespace of the objects named on the command line.
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
-    /// Kubeconfig of a separate API server for the mesh configuration (Istio's networking and
-    /// security kinds): the ASM control plane when data-plane KubeAPI access is off.
+    /// Kubeconfig of a separate API server for the mesh configuration (Istio's networking, security,
+    /// telemetry and extensions kinds): the ASM control plane when data-plane KubeAPI access is off.
     #[arg(long, global = true, env = "GITCANARY_MESH_KUBECONFIG")]
     pub mesh_kubeconfig: Option<std::path::PathBuf>,
     /// Context for the mesh API server (in --mesh-kubeconfig, else in the main kubeconfig).
@@ -173,9 +173,62 @@ impl Cli {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::path::PathBuf;
 
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn kubeconfig(dir: &std::path::Path, name: &str, servers: &[(&str, &str)]) -> PathBuf {
+        let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+        for (ctx, server) in servers {
+            text += &format!("- name: {ctx}\n  cluster:\n    server: {server}\n");
+        }
+        text += "users:\n- name: u\n  user:\n    token: t\ncontexts:\n";
+        for (ctx, _) in servers {
+            text += &format!("- name: {ctx}\n  context:\n    cluster: {ctx}\n    user: u\n");
+        }
+        text += &format!("current-context: {}\n", servers[0].0);
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn the_mesh_server_comes_from_its_own_kubeconfig_or_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = kubeconfig(
+            dir.path(),
+            "main",
+            &[
+                ("data", "https://data.example:6443"),
+                ("asm", "https://asm.example:6443"),
+            ],
+        );
+        let asm = kubeconfig(
+            dir.path(),
+            "asm",
+            &[("m", "https://user:pw@10.0.0.9:6443/")],
+        );
+        let cases = [
+            (None, None, None),
+            (
+                Some(asm.clone()),
+                None,
+                Some("https://user:***@10.0.0.9:6443"),
+            ),
+            (None, Some("asm"), Some("https://asm.example:6443")),
+        ];
+        for (mesh_kubeconfig, mesh_context, want) in cases {
+            let global = GlobalArgs {
+                kubeconfig: Some(main.clone()),
+                mesh_kubeconfig,
+                mesh_context: mesh_context.map(str::to_string),
+                ..Default::default()
+            };
+            let mesh = global.mesh().await.unwrap();
+            assert_eq!(mesh.as_ref().map(|m| m.server.as_str()), want, "{global:?}");
+        }
     }
 }

@@ -76,11 +76,13 @@ pub enum SyncError {
         failures: Vec<ObjectFailure>,
     },
     #[error(
-        "commit {commit}: CustomResourceDefinition {name} was applied but its kind is not served after {waited:?}"
+        "commit {commit}: CustomResourceDefinition {name} was applied but its kind is not served by {server} after {waited:?}"
     )]
     CrdNotServed {
         commit: String,
         name: String,
+        /// The server asked (the mesh API server for the mesh's groups, when there is one).
+        server: String,
         waited: Duration,
     },
     #[error("reading or writing the inventory ConfigMap: {0}")]
@@ -742,6 +744,10 @@ impl Syncer {
                 return Err(SyncError::CrdNotServed {
                     commit: commit.to_string(),
                     name: format!("{} {}", r.api_version, r.kind),
+                    server: self
+                        .clusters
+                        .name_of(r.group())
+                        .unwrap_or_else(|| "the API server".into()),
                     waited,
                 });
             }

@@ -330,3 +330,64 @@ async fn istio_objects_live_on_the_mesh_server() {
     assert!(on_data.count("argoproj.io") > 0);
     assert_eq!(on_mesh.count("argoproj.io"), 0);
 }
+
+async fn kubectl_at(kubeconfig: &std::path::Path, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(crate::common::require_tool("kubectl"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .await
+        .expect("kubectl runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_can_keep_the_istio_objects_on_a_second_server() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitcanary"))
+        .args(["demo", "--separate-mesh", "--listen", "127.0.0.1:0"])
+        .args(["--mesh-listen", "127.0.0.1:0", "--dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("demo starts");
+    let (main, mesh) = (
+        dir.path().join("kubeconfig"),
+        dir.path().join("mesh-kubeconfig"),
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the VirtualService on the mesh server",
+        || async {
+            let out = kubectl_at(&mesh, &["get", "vs", VS, "-o", "name"]).await;
+            out.status.success().then_some(())
+        },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(30),
+        "the demo's rollout Healthy",
+        || async {
+            let out = kubectl_at(&main, &["get", "rollout", "istio-rollout", "-o", "json"]).await;
+            let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+            (v["status"]["phase"] == "Healthy").then_some(())
+        },
+    )
+    .await;
+    let out = kubectl_at(&main, &["get", "virtualservices"]).await;
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("doesn't have a resource type"),
+        "the main server serves no Istio kinds: {out:?}"
+    );
+    let pid = child.id().expect("pid");
+    let _ = tokio::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .await;
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("stops")
+        .expect("exit status");
+    assert!(status.success(), "{status:?}");
+}
