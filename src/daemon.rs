@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::analysis::measure::Measurer;
+use crate::cluster::{Clusters, MeshServer};
 use crate::leader::{ElectionConfig, Elector, LeaderMetrics};
 use crate::source::SourceConfig;
 use crate::source::credentials::Secret;
@@ -29,6 +30,8 @@ pub struct DaemonConfig {
     pub webhook_secret: Option<Secret>,
     /// The dashboard's token and meshsim address (the demo's).
     pub dashboard: crate::web::DashboardConfig,
+    /// A separate API server for the mesh configuration (ASM's control plane); `None`: the main one.
+    pub mesh: Option<MeshServer>,
 }
 
 pub struct Daemon {
@@ -50,7 +53,7 @@ struct Started {
 
 /// Everything that acts on the cluster, ready to start.
 struct Acting {
-    client: kube::Client,
+    clusters: Clusters,
     sources: Vec<(SourceConfig, SyncConfig)>,
     metrics: SyncMetrics,
     measurer: Measurer,
@@ -73,7 +76,9 @@ impl Daemon {
             listen,
             webhook_secret,
             dashboard,
+            mesh,
         } = config;
+        let clusters = Clusters::new(client.clone(), mesh);
         let mut registry = Registry::default();
         let metrics = SyncMetrics::register(&mut registry);
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -85,7 +90,7 @@ impl Daemon {
         let measurer = Measurer::from_env().context("configuring the Prometheus provider")?;
         let webhook = webhook_secret.map(|secret| (secret, crate::source::Trigger::default()));
         let acting = Acting {
-            client: client.clone(),
+            clusters: clusters.clone(),
             sources: configs,
             metrics,
             measurer,
@@ -119,7 +124,7 @@ impl Daemon {
             sources: running.clone(),
             registry: Arc::new(registry),
             dashboard: Arc::new(crate::web::Dashboard::new(
-                client.clone(),
+                &clusters,
                 running.clone(),
                 listen,
                 dashboard,
@@ -170,7 +175,7 @@ impl Daemon {
 impl Acting {
     fn start(self, shutdown: watch::Receiver<bool>) -> anyhow::Result<Started> {
         let Acting {
-            client,
+            clusters,
             sources,
             metrics,
             measurer,
@@ -181,7 +186,7 @@ impl Acting {
         for (source_cfg, sync_cfg) in sources {
             let follower = crate::source::follow(source_cfg.clone())
                 .with_context(|| format!("starting source {}", source_cfg.name))?;
-            let syncer = Syncer::new(client.clone(), sync_cfg);
+            let syncer = Syncer::with_clusters(clusters.clone(), sync_cfg);
             let resync = source_cfg.interval.max(Duration::from_secs(1));
             let (handle, task) = crate::sync::runner::spawn(
                 follower,
@@ -195,13 +200,13 @@ impl Acting {
             tasks.push(task);
         }
         let handles = Arc::new(handles);
-        let (c, stop) = (client.clone(), shutdown.clone());
+        let (c, stop) = (clusters.main().clone(), shutdown.clone());
         tasks.push(tokio::spawn(async move {
             crate::analysis::controller::run(c, measurer, stop).await
         }));
-        let (c, sources, stop) = (client.clone(), handles.clone(), shutdown.clone());
+        let (c, sources, stop) = (clusters.clone(), handles.clone(), shutdown.clone());
         tasks.push(tokio::spawn(async move {
-            crate::rollout::controller::run(c.clone(), c, sources, stop).await;
+            crate::rollout::controller::run(c, sources, stop).await;
         }));
         if let Some(fan_out) = webhook {
             let all = handles.clone();

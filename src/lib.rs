@@ -9,6 +9,8 @@ pub mod analysis;
 pub mod api;
 /// Command-line interface: argument parsing and the subcommands' entry points.
 pub mod cli;
+/// Which API server an object lives on: the main cluster, or a separate mesh control plane (ASM).
+pub mod cluster;
 /// Wiring of a running daemon (sources, syncers, HTTP server, shutdown).
 pub mod daemon;
 /// Leader election over a Lease: of several replicas, one acts and the others stand by.

@@ -1,6 +1,7 @@
 //! `gitcanary demo`: the seed walk-through on this machine, with no cluster. Starts localkube (CRDs
 //! installed), a Git repository made from `example-repo/`, meshsim (the data plane and colour grid), a
-//! real Prometheus when one is installed, and the daemon; prints what to try next.
+//! real Prometheus when one is installed, and the daemon; prints what to try next. With
+//! `--separate-mesh`, a second localkube plays the ASM control plane that holds the Istio objects.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::cluster::{Cluster, MeshServer};
 use crate::daemon::{Daemon, DaemonConfig};
 use crate::source::args::SourceArgs;
 use crate::sync::config::SourceSpec;
@@ -57,6 +59,10 @@ pub struct DemoArgs {
     /// Do not remove the temporary directory on exit.
     #[arg(long)]
     pub keep: bool,
+    /// Keep the Istio objects in a second localkube, as Alibaba Cloud Service Mesh does with
+    /// data-plane KubeAPI access off (its kubeconfig: `DIR/mesh-kubeconfig`).
+    #[arg(long)]
+    pub separate_mesh: bool,
 }
 
 /// Writes the example repository (Prometheus address filled in) and commits it on `main`.
@@ -95,6 +101,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         mesh_listen,
         dir,
         keep,
+        separate_mesh,
     } = args;
     let (dir, _temp) = match dir {
         Some(d) => {
@@ -116,7 +123,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             repo_dir.display()
         );
     }
-    let crds = crate::cli::crds::bundled()?;
+    let (mesh_crds, crds): (Vec<_>, Vec<_>) =
+        crate::cli::crds::bundled()?.into_iter().partition(|crd| {
+            let group = crd.pointer("/spec/group").and_then(|g| g.as_str());
+            separate_mesh && group.map(crate::cluster::cluster_of) == Some(Cluster::Mesh)
+        });
     let server = localkube::LocalKube::start(localkube::Config {
         crds,
         ready_delay: Duration::from_secs(1),
@@ -128,14 +139,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     server
         .write_kubeconfig(&kubeconfig)
         .context("writing the kubeconfig")?;
-    let client = {
-        let kc = kube::config::Kubeconfig::read_from(&kubeconfig)?;
-        kube::Client::try_from(
-            kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?,
-        )?
+    let client = kube::Client::try_from(config_of(&kubeconfig).await?)?;
+    let mesh_kubeconfig = dir.join("mesh-kubeconfig");
+    let mesh_server = if separate_mesh {
+        let server = localkube::LocalKube::start(localkube::Config {
+            crds: mesh_crds,
+            controllers: false,
+            ..Default::default()
+        })
+        .await
+        .context("starting the mesh control plane's localkube")?;
+        server
+            .write_kubeconfig(&mesh_kubeconfig)
+            .context("writing the mesh kubeconfig")?;
+        let mesh = MeshServer::from_config(config_of(&mesh_kubeconfig).await?)?;
+        Some((server, mesh))
+    } else {
+        None
     };
-    let mesh = meshsim::Meshsim::start(
+    let mesh_client = mesh_server
+        .as_ref()
+        .map_or_else(|| client.clone(), |(_, m)| m.client.clone());
+    let mesh = meshsim::Meshsim::start_with_mesh(
         client.clone(),
+        mesh_client,
         meshsim::Config {
             listen: mesh_listen,
             ..Default::default()
@@ -189,6 +216,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     url::Url::parse(&format!("{}/", mesh.url())).context("meshsim's URL")?,
                 ),
             },
+            mesh: mesh_server.as_ref().map(|(_, m)| m.clone()),
         },
     )
     .await?;
@@ -209,6 +237,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             ""
         },
     );
+    if mesh_server.is_some() {
+        println!(
+            "\nThe Istio objects live in a second API server (the mesh control plane, as in ASM):\n  kubectl --kubeconfig {} get virtualservices --watch\n  (gitcanary run/diff/meshsim take it as --mesh-kubeconfig {})",
+            mesh_kubeconfig.display(),
+            mesh_kubeconfig.display(),
+        );
+    }
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
@@ -217,8 +252,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = prometheus {
         p.stop().await;
     }
+    if let Some((s, _)) = mesh_server {
+        s.shutdown().await;
+    }
     server.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn config_of(kubeconfig: &Path) -> anyhow::Result<kube::Config> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig)?;
+    Ok(kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?)
 }
 
 #[cfg(test)]

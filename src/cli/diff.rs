@@ -57,8 +57,8 @@ pub async fn run(global: GlobalArgs, args: DiffArgs) -> anyhow::Result<ExitCode>
             return Ok(ExitCode::from(2));
         }
     };
-    let client = global.client().await?;
-    let mut syncer = Syncer::new(client, sync_cfg);
+    let clusters = global.clusters().await?;
+    let mut syncer = Syncer::with_clusters(clusters, sync_cfg);
     match syncer.diff(&snapshot).await {
         Ok(diffs) if diffs.is_empty() => Ok(ExitCode::SUCCESS),
         Ok(diffs) => {

@@ -36,7 +36,12 @@ pub async fn run(global: &GlobalArgs, args: MeshsimArgs) -> anyhow::Result<ExitC
         .namespace
         .clone()
         .unwrap_or_else(|| "default".to_owned());
-    let client = client(global).await?;
+    let client = global.client().await?;
+    // VirtualServices come from the mesh API server when there is one (`--mesh-kubeconfig`).
+    let mesh = match global.mesh().await? {
+        Some(m) => m.client,
+        None => client.clone(),
+    };
     let config = ::meshsim::Config {
         namespace,
         listen,
@@ -45,7 +50,7 @@ pub async fn run(global: &GlobalArgs, args: MeshsimArgs) -> anyhow::Result<ExitC
         path,
         ..Default::default()
     };
-    let sim = ::meshsim::Meshsim::start(client, config)
+    let sim = ::meshsim::Meshsim::start_with_mesh(client, mesh, config)
         .await
         .context("starting meshsim")?;
     println!("meshsim serving {}", sim.url());
@@ -54,29 +59,4 @@ pub async fn run(global: &GlobalArgs, args: MeshsimArgs) -> anyhow::Result<ExitC
         .context("waiting for Ctrl-C")?;
     sim.shutdown().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A client for `--kubeconfig` (or $KUBECONFIG) and `--context`; without either, whatever kube-rs
-/// infers (~/.kube/config, then the in-cluster service account).
-async fn client(global: &GlobalArgs) -> anyhow::Result<kube::Client> {
-    let options = kube::config::KubeConfigOptions {
-        context: global.context.clone(),
-        ..Default::default()
-    };
-    let config = match (&global.kubeconfig, &global.context) {
-        (Some(path), _) => {
-            let kubeconfig = kube::config::Kubeconfig::read_from(path)
-                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-                .await
-                .with_context(|| format!("using kubeconfig {}", path.display()))?
-        }
-        (None, Some(_)) => kube::Config::from_kubeconfig(&options)
-            .await
-            .context("using the kubeconfig context")?,
-        (None, None) => kube::Config::infer()
-            .await
-            .context("finding a kubeconfig or in-cluster credentials")?,
-    };
-    kube::Client::try_from(config).context("building the Kubernetes client")
 }

@@ -151,6 +151,10 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
         e.timing.check()?;
     }
     let client = global.client().await?;
+    let mesh = global.mesh().await?;
+    if let Some(m) = &mesh {
+        tracing::info!(server = %m.server, "mesh configuration goes to a separate API server");
+    }
     let webhook_secret = secret(webhook_secret, webhook_secret_file, "the webhook secret")?;
     let dashboard_token = secret(dashboard_token, dashboard_token_file, "the dashboard token")?;
     let mut daemon = Daemon::start_with(
@@ -163,6 +167,7 @@ pub async fn run(global: GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> 
                 token: dashboard_token,
                 mesh_ui: None,
             },
+            mesh,
         },
         election,
     )

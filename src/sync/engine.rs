@@ -18,6 +18,7 @@ use super::ownership::Managed;
 use super::plan::{self, ApplyOp, Desired, ObjRef, Plan};
 use super::retry::with_backoff;
 use super::status::{IgnoredField, ObjectState, ObjectStatus};
+use crate::cluster::Clusters;
 use crate::source::snapshot::Snapshot;
 
 /// Even with no drift seen, the whole snapshot is compared with the cluster this often (a safety net
@@ -75,11 +76,13 @@ pub enum SyncError {
         failures: Vec<ObjectFailure>,
     },
     #[error(
-        "commit {commit}: CustomResourceDefinition {name} was applied but its kind is not served after {waited:?}"
+        "commit {commit}: CustomResourceDefinition {name} was applied but its kind is not served by {server} after {waited:?}"
     )]
     CrdNotServed {
         commit: String,
         name: String,
+        /// The server asked (the mesh API server for the mesh's groups, when there is one).
+        server: String,
         waited: Duration,
     },
     #[error("reading or writing the inventory ConfigMap: {0}")]
@@ -99,7 +102,7 @@ pub struct PassReport {
 
 pub struct Syncer {
     cfg: SyncConfig,
-    client: kube::Client,
+    clusters: Clusters,
     kinds: Kinds,
     pub live: LiveCache,
     inventory: Option<Inventory>,
@@ -107,7 +110,13 @@ pub struct Syncer {
     /// The snapshot (digest, commit) of the last clean pass, its report, and when the last full pass
     /// ran: a resync with the same snapshot and no drift since costs nothing.
     clean: Option<([u8; 32], String, PassReport, std::time::Instant)>,
-    recorder: kube::runtime::events::Recorder,
+    /// Events about an object go to the server that holds it.
+    recorders: Recorders,
+}
+
+struct Recorders {
+    main: kube::runtime::events::Recorder,
+    mesh: kube::runtime::events::Recorder,
 }
 
 /// A plan with what it was made from, so a pass resolves and masks each object once.
@@ -140,17 +149,44 @@ fn short(commit: &str) -> &str {
 
 impl Syncer {
     pub fn new(client: kube::Client, cfg: SyncConfig) -> Self {
-        let recorder = kube::runtime::events::Recorder::new(client.clone(), "gitcanary".into());
+        Self::with_clusters(Clusters::single(client), cfg)
+    }
+
+    /// A syncer that sends each object to the server holding its API group (see
+    /// [`crate::cluster`]); the inventory stays in the main cluster.
+    pub fn with_clusters(clusters: Clusters, cfg: SyncConfig) -> Self {
+        let recorder =
+            |c: &kube::Client| kube::runtime::events::Recorder::new(c.clone(), "gitcanary".into());
+        let recorders = Recorders {
+            main: recorder(clusters.main()),
+            mesh: recorder(clusters.mesh()),
+        };
         Syncer {
-            live: LiveCache::new(client.clone(), &cfg.source),
-            kinds: Kinds::new(client.clone()),
-            client,
+            live: LiveCache::new(clusters.clone(), &cfg.source),
+            kinds: Kinds::new(clusters.clone()),
+            clusters,
             cfg,
             inventory: None,
             ignored: IgnoredTracker::default(),
             clean: None,
-            recorder,
+            recorders,
         }
+    }
+
+    /// The server's words for a failed call, naming the server when it is the mesh's; a namespace
+    /// missing there gets the remedy, since Namespaces from Git are applied to the main cluster only.
+    fn failure(&self, group: &str, e: &kube::Error) -> String {
+        let message = api_message(e);
+        let missing_ns = matches!(e, kube::Error::Api(s) if s.code == 404)
+            && message.starts_with("namespaces \"");
+        let message = if missing_ns && self.clusters.is_separate(group) {
+            format!(
+                "{message} (create the namespace on the mesh control plane: Namespaces from Git are applied to the main cluster only)"
+            )
+        } else {
+            message
+        };
+        self.clusters.qualify(group, message)
     }
 
     pub fn config(&self) -> &SyncConfig {
@@ -190,11 +226,15 @@ impl Syncer {
                         out.push(self.resolved(m, None, *ns));
                         continue;
                     }
+                    let server = self
+                        .clusters
+                        .name_of(m.key.group())
+                        .unwrap_or_else(|| "the server".into());
                     failures.push(ObjectFailure {
                         origin,
                         object: m.key.to_string(),
                         message: format!(
-                            "the server does not serve {} {}: {e}",
+                            "{server} does not serve {} {}: {e}",
                             m.key.api_version, m.key.kind
                         ),
                     });
@@ -252,11 +292,10 @@ impl Syncer {
     }
 
     fn api(&self, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {
+        let client = self.clusters.for_group(&kind.resource.group).clone();
         match namespace {
-            Some(ns) if kind.namespaced => {
-                Api::namespaced_with(self.client.clone(), ns, &kind.resource)
-            }
-            _ => Api::all_with(self.client.clone(), &kind.resource),
+            Some(ns) if kind.namespaced => Api::namespaced_with(client, ns, &kind.resource),
+            _ => Api::all_with(client, &kind.resource),
         }
     }
 
@@ -269,7 +308,7 @@ impl Syncer {
         }
         if self.inventory.is_none() {
             let inv = Inventory::load(
-                self.client.clone(),
+                self.clusters.main().clone(),
                 &self.cfg.inventory_namespace,
                 &self.cfg.source,
             )
@@ -328,7 +367,7 @@ impl Syncer {
                             failures.push(ObjectFailure {
                                 origin: d.origin.clone(),
                                 object: d.obj_ref.to_string(),
-                                message: api_message(&e),
+                                message: self.failure(d.obj_ref.group(), &e),
                             });
                             continue;
                         }
@@ -349,7 +388,7 @@ impl Syncer {
             });
         }
         let inventory = Inventory::load(
-            self.client.clone(),
+            self.clusters.main().clone(),
             &self.cfg.inventory_namespace,
             &self.cfg.source,
         )
@@ -572,10 +611,10 @@ impl Syncer {
                 Ok(true) => {
                     repairs.insert(op.obj_ref.clone());
                 }
-                Err(message) => failures.push(ObjectFailure {
+                Err(e) => failures.push(ObjectFailure {
                     origin: op.origin.clone(),
                     object: op.obj_ref.to_string(),
-                    message,
+                    message: self.failure(op.obj_ref.group(), &e),
                 }),
             }
         }
@@ -593,6 +632,7 @@ impl Syncer {
         repair: bool,
     ) -> Result<(), String> {
         let api = self.api(kind, op.obj_ref.namespace.as_deref());
+        let failure = |e: &kube::Error| self.failure(op.obj_ref.group(), e);
         let pp = PatchParams::apply(FIELD_MANAGER).force();
         let ns = op.obj_ref.namespace.clone().unwrap_or_default();
         let masked = managed.touches(&op.obj_ref.kind, &ns, &op.obj_ref.name);
@@ -602,7 +642,7 @@ impl Syncer {
             if (masked || repair) && op.exists() {
                 live = with_backoff(5, || api.get_opt(&op.obj_ref.name))
                     .await
-                    .map_err(|e| api_message(&e))?
+                    .map_err(|e| failure(&e))?
                     .and_then(|l| serde_json::to_value(l).ok());
                 if masked {
                     let (b, _) = managed.mask(&ns, &self.desired_body(op), live.as_ref());
@@ -633,7 +673,7 @@ impl Syncer {
                         }
                     }
                     Err(kube::Error::Api(s)) if s.code == 409 => continue,
-                    Err(e) => return Err(api_message(&e)),
+                    Err(e) => return Err(failure(&e)),
                 }
             } else if masked && let Some(rv) = rv {
                 body["metadata"]["resourceVersion"] = rv;
@@ -651,10 +691,13 @@ impl Syncer {
                     tracing::debug!(object = %op.obj_ref, "object changed while applying; re-reading");
                     continue;
                 }
-                Err(e) => return Err(api_message(&e)),
+                Err(e) => return Err(failure(&e)),
             }
         }
-        Err("the object kept changing while it was applied".into())
+        Err(self.clusters.qualify(
+            op.obj_ref.group(),
+            "the object kept changing while it was applied".into(),
+        ))
     }
 
     /// The unmasked desired object for an op (the plan stores the masked body).
@@ -671,7 +714,7 @@ impl Syncer {
             .kinds
             .resolve(&r.api_version, &r.kind)
             .await
-            .map_err(|e| api_message(&e))?;
+            .map_err(|e| self.failure(r.group(), &e))?;
         let api = self.api(&kind, r.namespace.as_deref());
         let dp = DeleteParams {
             propagation_policy: Some(PropagationPolicy::Background),
@@ -684,7 +727,7 @@ impl Syncer {
                 Ok(())
             }
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(api_message(&e)),
+            Err(e) => Err(self.failure(r.group(), &e)),
         }
     }
 
@@ -701,6 +744,10 @@ impl Syncer {
                 return Err(SyncError::CrdNotServed {
                     commit: commit.to_string(),
                     name: format!("{} {}", r.api_version, r.kind),
+                    server: self
+                        .clusters
+                        .name_of(r.group())
+                        .unwrap_or_else(|| "the API server".into()),
                     waited,
                 });
             }
@@ -723,7 +770,11 @@ impl Syncer {
             action: "Sync".into(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&ev, &reference).await {
+        let recorder = match crate::cluster::cluster_of(r.group()) {
+            crate::cluster::Cluster::Main => &self.recorders.main,
+            crate::cluster::Cluster::Mesh => &self.recorders.mesh,
+        };
+        if let Err(e) = recorder.publish(&ev, &reference).await {
             tracing::debug!(object = %r, error = %e, "could not record event");
         }
     }
@@ -754,7 +805,7 @@ pub fn api_message(e: &kube::Error) -> String {
 
 /// Dry-runs one object's apply. `Ok(true)`: the apply alone would not remove the drift (or the
 /// server refuses the merged result), but a merge patch of the drifted fields first would.
-async fn dry_run_one(api: &Api<DynamicObject>, op: &ApplyOp) -> Result<bool, String> {
+async fn dry_run_one(api: &Api<DynamicObject>, op: &ApplyOp) -> Result<bool, kube::Error> {
     let pp = PatchParams::apply(FIELD_MANAGER).force().dry_run();
     let patch = Patch::Apply(&op.body);
     let applied = with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await;
@@ -763,7 +814,7 @@ async fn dry_run_one(api: &Api<DynamicObject>, op: &ApplyOp) -> Result<bool, Str
             .map(|v| !normalize::is_subset(&op.body, &v))
             .unwrap_or(false),
         (Err(kube::Error::Api(s)), Some(_)) if s.code == 422 || s.code == 409 => true,
-        (Err(e), _) => return Err(api_message(e)),
+        (Err(_), _) => return applied.map(|_| false),
         (Ok(_), None) => false,
     };
     if !needs_repair {
@@ -775,10 +826,7 @@ async fn dry_run_one(api: &Api<DynamicObject>, op: &ApplyOp) -> Result<bool, Str
         .and_then(|l| normalize::repair_patch(&op.body, l))
     else {
         // Nothing to patch: report the apply's own error, if it had one.
-        return match applied {
-            Err(e) => Err(api_message(&e)),
-            Ok(_) => Ok(false),
-        };
+        return applied.map(|_| false);
     };
     let mp = PatchParams {
         field_manager: Some(FIELD_MANAGER.into()),
@@ -786,8 +834,6 @@ async fn dry_run_one(api: &Api<DynamicObject>, op: &ApplyOp) -> Result<bool, Str
         ..Default::default()
     };
     let patch = Patch::Merge(&fix);
-    with_backoff(5, || api.patch(&op.obj_ref.name, &mp, &patch))
-        .await
-        .map_err(|e| api_message(&e))?;
+    with_backoff(5, || api.patch(&op.obj_ref.name, &mp, &patch)).await?;
     Ok(true)
 }

@@ -1,9 +1,10 @@
-//! Which API resource serves a kind, and whether it is namespaced: discovery, cached per kind.
+//! Which API resource serves a kind, and whether it is namespaced: discovery, cached per kind, asked
+//! of the server that holds the kind's group (see [`crate::cluster`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use kube::Client;
+use crate::cluster::Clusters;
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiResource, Scope, pinned_kind};
 
@@ -15,14 +16,14 @@ pub struct Kind {
 }
 
 pub struct Kinds {
-    client: Client,
+    clusters: Clusters,
     cache: Mutex<HashMap<(String, String), Kind>>,
 }
 
 impl Kinds {
-    pub fn new(client: Client) -> Self {
+    pub fn new(clusters: Clusters) -> Self {
         Kinds {
-            client,
+            clusters,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -40,7 +41,7 @@ impl Kinds {
         }
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (resource, caps) = pinned_kind(&self.client, &gvk).await?;
+        let (resource, caps) = pinned_kind(self.clusters.for_group(group), &gvk).await?;
         let resolved = Kind {
             resource,
             namespaced: caps.scope == Scope::Namespaced,

@@ -1,6 +1,6 @@
 //! What the cluster holds of the objects a source applied: one watch per kind, filtered by the source
 //! label. It answers "what is live" without a request per object, and reports changes made by others
-//! so drift is repaired within a second.
+//! so drift is repaired within a second. Each kind is watched on the server that holds its group.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -56,7 +56,7 @@ impl Shared {
 }
 
 pub struct LiveCache {
-    client: kube::Client,
+    clusters: crate::cluster::Clusters,
     source: String,
     shared: Arc<Shared>,
     /// Fired when an object changes for a reason other than our own write.
@@ -74,9 +74,9 @@ fn id_of(group: &str, kind: &str, obj: &Value) -> Option<Id> {
 }
 
 impl LiveCache {
-    pub fn new(client: kube::Client, source: &str) -> Self {
+    pub fn new(clusters: crate::cluster::Clusters, source: &str) -> Self {
         LiveCache {
-            client,
+            clusters,
             source: source.to_string(),
             shared: Arc::new(Shared::default()),
             drift: Arc::new(Notify::new()),
@@ -103,7 +103,12 @@ impl LiveCache {
 
     fn spawn_watch(&self, kind: &Kind) -> watch::Receiver<bool> {
         let (tx, rx) = watch::channel(false);
-        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
+        let client = self.clusters.for_group(&kind.resource.group).clone();
+        let server = self
+            .clusters
+            .name_of(&kind.resource.group)
+            .unwrap_or_else(|| "API server".into());
+        let api: Api<DynamicObject> = Api::all_with(client, &kind.resource);
         let cfg = watcher::Config::default().labels(&format!("{SOURCE_LABEL}={}", self.source));
         let shared = self.shared.clone();
         let drift = self.drift.clone();
@@ -116,7 +121,7 @@ impl LiveCache {
                 let ev = match ev {
                     Ok(ev) => ev,
                     Err(e) => {
-                        tracing::debug!(kind = %kname, error = %e, "watch error; the watcher retries");
+                        tracing::debug!(kind = %kname, %server, error = %e, "watch error; the watcher retries");
                         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                         continue;
                     }

@@ -32,6 +32,7 @@ pub struct DashboardConfig {
 
 pub struct Dashboard {
     client: kube::Client,
+    mesh_client: kube::Client,
     sources: super::Sources,
     pub(super) changes: Arc<Changes>,
     live: OnceCell<Live>,
@@ -54,14 +55,15 @@ impl Dashboard {
     /// `listen` is the address the daemon was told to listen on: it decides whether the buttons
     /// need a token.
     pub fn new(
-        client: kube::Client,
+        clusters: &crate::cluster::Clusters,
         sources: super::Sources,
         listen: SocketAddr,
         config: DashboardConfig,
     ) -> Dashboard {
         let DashboardConfig { token, mesh_ui } = config;
         Dashboard {
-            client,
+            client: clusters.main().clone(),
+            mesh_client: clusters.mesh().clone(),
             sources,
             changes: Arc::new(Changes::default()),
             live: OnceCell::new(),
@@ -87,7 +89,7 @@ impl Dashboard {
                 if let Ok(mut all) = self.tasks.lock() {
                     all.extend(tasks);
                 }
-                Live::start(&self.client, self.changes.clone()).await
+                Live::start(&self.client, &self.mesh_client, self.changes.clone()).await
             })
             .await
     }

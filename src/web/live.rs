@@ -81,7 +81,8 @@ fn owner(meta: &kube::core::ObjectMeta) -> Option<(String, String)> {
 }
 
 impl Live {
-    pub async fn start(client: &Client, changes: Arc<Changes>) -> Live {
+    /// `mesh` serves VirtualServices (ASM: the mesh control plane).
+    pub async fn start(client: &Client, mesh: &Client, changes: Arc<Changes>) -> Live {
         let mut tasks = vec![];
         let c = changes.clone();
         let (rollouts, t) = spawn(
@@ -116,12 +117,12 @@ impl Live {
         );
         tasks.push(t);
         let vs_resource =
-            crate::rollout::controller::caches::mesh_resource(client, "VirtualService").await;
+            crate::rollout::controller::caches::mesh_resource(mesh, "VirtualService").await;
         let virtual_services = vs_resource.map(|ar| {
             let (c, ro) = (changes.clone(), rollouts.clone());
             let (store, t) =
                 spawn(
-                    Api::<DynamicObject>::all_with(client.clone(), &ar),
+                    Api::<DynamicObject>::all_with(mesh.clone(), &ar),
                     watcher::Config::default(),
                     ar,
                     move |vs: &DynamicObject| {

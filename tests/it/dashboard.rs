@@ -28,6 +28,7 @@ async fn start(
             listen: listen.parse().expect("listen address"),
             webhook_secret: None,
             dashboard,
+            mesh: None,
         },
     )
     .await

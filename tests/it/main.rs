@@ -12,6 +12,7 @@ mod git_signing;
 mod leader;
 mod localkube_api;
 mod localkube_kubectl;
+mod mesh;
 mod meshsim;
 mod prometheus;
 mod rbac;

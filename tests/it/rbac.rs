@@ -77,6 +77,7 @@ async fn start_daemon_as_service_account(c: &Cluster, repo: &TestRepo) -> Daemon
             listen: "127.0.0.1:0".parse().expect("addr"),
             webhook_secret: None,
             dashboard: Default::default(),
+            mesh: None,
         },
     )
     .await

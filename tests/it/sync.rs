@@ -86,6 +86,7 @@ pub async fn start_daemon(c: &Cluster, specs: Vec<SourceSpec>) -> Daemon {
             listen,
             webhook_secret: None,
             dashboard: Default::default(),
+            mesh: None,
         },
     )
     .await

@@ -167,6 +167,7 @@ fn verb_of(method: &Method, rp: &ResourcePath, q: &HashMap<String, String>) -> &
 }
 
 async fn handle(State(st): State<AppState>, req: Request) -> Response {
+    st.cluster.requests.record(req.uri().path());
     let q = query_map(&req);
     let user = match admit(&st, req.method(), req.uri().path(), req.headers(), &q) {
         Ok(u) => u,

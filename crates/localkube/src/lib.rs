@@ -17,6 +17,7 @@ pub mod meta;
 pub mod openapi;
 pub mod ops;
 pub mod patch;
+pub mod requests;
 pub mod resources;
 pub mod route;
 pub mod schema;

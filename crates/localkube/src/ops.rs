@@ -43,6 +43,8 @@ pub struct DeleteOpts {
 pub struct Cluster {
     pub store: Arc<Store>,
     pub faults: Faults,
+    /// Requests received per API group.
+    pub requests: crate::requests::RequestCounts,
     next_ip: AtomicU32,
 }
 
@@ -76,6 +78,7 @@ impl Cluster {
         Cluster {
             store,
             faults: Faults::default(),
+            requests: Default::default(),
             next_ip: AtomicU32::new(10),
         }
     }

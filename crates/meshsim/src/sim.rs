@@ -83,6 +83,16 @@ pub struct Meshsim {
 
 impl Meshsim {
     pub async fn start(client: kube::Client, config: Config) -> Result<Meshsim, StartError> {
+        Self::start_with_mesh(client.clone(), client, config).await
+    }
+
+    /// Like [`Meshsim::start`], with VirtualServices read from `mesh`: a separate control plane
+    /// (Alibaba Cloud Service Mesh) holds them while Services and Pods stay in `client`'s cluster.
+    pub async fn start_with_mesh(
+        client: kube::Client,
+        mesh: kube::Client,
+        config: Config,
+    ) -> Result<Meshsim, StartError> {
         let Config {
             namespace,
             listen,
@@ -112,7 +122,7 @@ impl Meshsim {
 
         let mut tasks = JoinSet::new();
         tasks.spawn(watch::virtual_services(
-            client.clone(),
+            mesh,
             namespace.clone(),
             shared.clone(),
         ));

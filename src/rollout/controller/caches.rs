@@ -65,12 +65,26 @@ pub(crate) fn slim<K: Resource>(obj: &mut K) {
     }
 }
 
-/// The served version of an Istio kind, newest first.
+/// The served version of an Istio kind, newest first. `None` when the server says it serves none;
+/// an unreachable server (the mesh control plane can be a remote one) is asked again for a while.
 pub(crate) async fn mesh_resource(client: &Client, kind: &str) -> Option<ApiResource> {
-    for version in ["v1", "v1beta1", "v1alpha3"] {
-        let gvk = kube::core::GroupVersionKind::gvk("networking.istio.io", version, kind);
-        if let Ok((ar, _)) = kube::discovery::pinned_kind(client, &gvk).await {
-            return Some(ar);
+    const ATTEMPTS: u32 = 10;
+    for attempt in 1..=ATTEMPTS {
+        let mut unreachable = None;
+        for version in ["v1", "v1beta1", "v1alpha3"] {
+            let gvk = kube::core::GroupVersionKind::gvk("networking.istio.io", version, kind);
+            match kube::discovery::pinned_kind(client, &gvk).await {
+                Ok((ar, _)) => return Some(ar),
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(kube::Error::Discovery(_)) => {}
+                Err(e) => unreachable = Some(e),
+            }
+        }
+        // Every version answered "not served": the server has no such kind.
+        let e = unreachable?;
+        tracing::warn!(kind, attempt, error = %e, "cannot discover an Istio kind; asking again");
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     }
     None

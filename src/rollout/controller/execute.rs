@@ -9,8 +9,12 @@ use serde_json::{Value, json};
 
 use super::caches::Caches;
 use crate::api::{AnalysisRun, Rollout};
+use crate::cluster::Clusters;
 use crate::rollout::{Action, EventKind};
 use crate::sync::retry::with_backoff;
+
+/// The API group of the VirtualServices and DestinationRules the controller writes.
+const MESH_GROUP: &str = "networking.istio.io";
 
 /// Field manager of everything the rollout controller writes.
 pub const FIELD_MANAGER: &str = "gitcanary-rollout";
@@ -45,7 +49,8 @@ fn api_err(action: &'static str, object: impl Into<String>, e: kube::Error) -> E
 #[derive(Clone)]
 pub struct Exec {
     pub client: Client,
-    pub mesh: Client,
+    /// VirtualServices and DestinationRules go to `clusters.mesh()`.
+    pub clusters: Clusters,
     pub caches: std::sync::Arc<Caches>,
     pub events: super::events::EventSink,
     /// Keys of once-only Events already recorded by this process.
@@ -53,6 +58,26 @@ pub struct Exec {
 }
 
 impl Exec {
+    /// A message about a mesh object, naming the mesh API server when it is a separate one.
+    fn mesh_message(&self, message: String) -> String {
+        self.clusters.qualify(MESH_GROUP, message)
+    }
+
+    fn mesh_err(&self, action: &'static str, object: String, e: kube::Error) -> ExecError {
+        match api_err(action, object, e) {
+            ExecError::Api {
+                action,
+                object,
+                message,
+            } => ExecError::Api {
+                action,
+                object,
+                message: self.mesh_message(message),
+            },
+            stale => stale,
+        }
+    }
+
     /// Executes the actions in order; returns the Rollout's latest resourceVersion (annotation
     /// removals change it) for the status write that follows.
     pub async fn run(
@@ -182,11 +207,12 @@ impl Exec {
                         return Err(ExecError::Api {
                             action: "writing",
                             object: format!("VirtualService {vs}"),
-                            message: "VirtualServices are not served".into(),
+                            message: self.mesh_message("VirtualServices are not served".into()),
                         });
                     };
                     let vns = namespace.clone().unwrap_or_else(|| ns.clone());
-                    let api: Api<DynamicObject> = Api::namespaced_with(self.mesh.clone(), &vns, ar);
+                    let api: Api<DynamicObject> =
+                        Api::namespaced_with(self.clusters.mesh().clone(), &vns, ar);
                     let mut spec = serde_json::Map::new();
                     for (k, v) in [("http", http), ("tls", tls), ("tcp", tcp)] {
                         if let Some(v) = v {
@@ -202,7 +228,7 @@ impl Exec {
                     with_backoff(5, || api.patch(vs, &apply, &patch))
                         .await
                         .map_err(|e| {
-                            api_err(
+                            self.mesh_err(
                                 "setting the weights of",
                                 format!("VirtualService {vns}/{vs}"),
                                 e,
@@ -219,10 +245,11 @@ impl Exec {
                         return Err(ExecError::Api {
                             action: "writing",
                             object: format!("DestinationRule {dr}"),
-                            message: "DestinationRules are not served".into(),
+                            message: self.mesh_message("DestinationRules are not served".into()),
                         });
                     };
-                    let api: Api<DynamicObject> = Api::namespaced_with(self.mesh.clone(), &ns, ar);
+                    let api: Api<DynamicObject> =
+                        Api::namespaced_with(self.clusters.mesh().clone(), &ns, ar);
                     let body = json!({
                         "apiVersion": ar.api_version, "kind": ar.kind,
                         "metadata": {"name": dr, "namespace": ns, "resourceVersion": resource_version, "annotations": {crate::rollout::MANAGED_BY_ANNOTATION: managed_by}},
@@ -232,7 +259,7 @@ impl Exec {
                     with_backoff(5, || api.patch(dr, &apply, &patch))
                         .await
                         .map_err(|e| {
-                            api_err(
+                            self.mesh_err(
                                 "setting the subsets of",
                                 format!("DestinationRule {ns}/{dr}"),
                                 e,

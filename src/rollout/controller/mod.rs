@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, info_span, warn};
 
 use crate::api::Rollout;
+use crate::cluster::Clusters;
 use crate::sync::runner::SourceHandle;
 
 pub mod analysis_run;
@@ -28,16 +29,17 @@ use caches::Caches;
 use execute::{Exec, ExecError};
 use queue::{Key, Queue};
 
-/// Runs until `shutdown` turns true. `mesh` serves VirtualServices/DestinationRules (ASM: the mesh
-/// control plane; otherwise the same client).
+/// Runs until `shutdown` turns true. VirtualServices and DestinationRules are read and written on
+/// `clusters.mesh()` (ASM: the mesh control plane; otherwise the main cluster), everything else,
+/// Events included, on the main cluster.
 pub async fn run(
-    client: Client,
-    mesh: Client,
+    clusters: Clusters,
     sources: Arc<Vec<SourceHandle>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let client = clusters.main().clone();
     let queue = Arc::new(Queue::default());
-    let caches = Arc::new(Caches::start(&client, &mesh, queue.clone()).await);
+    let caches = Arc::new(Caches::start(&client, clusters.mesh(), queue.clone()).await);
     let book = Book::new(&sources);
     book::spawn_feed(book.clone(), &sources, queue.clone());
     let (events, publishing) =
@@ -45,7 +47,7 @@ pub async fn run(
     let exec = Exec {
         events,
         client,
-        mesh,
+        clusters,
         caches,
         reported: Default::default(),
     };
