@@ -93,10 +93,11 @@ pub async fn run(
     // finishing it keeps a stop from leaving a step half-taken.
     while running.join_next().await.is_some() {}
     drop(exec);
-    if tokio::time::timeout(Duration::from_secs(5), publishing)
-        .await
-        .is_err()
-    {
+    let mut publishing = publishing;
+    let drained = tokio::time::timeout(Duration::from_secs(5), async {
+        while publishing.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
         warn!("Events still unpublished after 5s; dropping them");
     }
 }
