@@ -97,7 +97,9 @@ impl Daemon {
             webhook: webhook.as_ref().map(|(_, t)| t.clone()),
         };
         let running: Sources = Arc::new(OnceLock::new());
-        let mut tasks = vec![];
+        let mut tasks = vec![tokio::spawn(crate::allocator::trim_periodically(
+            shutdown_rx.clone(),
+        ))];
         match election {
             None => {
                 let started = acting.start(shutdown_rx.clone())?;

@@ -3,6 +3,8 @@
 //! Data flows left to right: `source` (Git → snapshot) → `sync` (snapshot → cluster) → `rollout`
 //! (canary steps) with `analysis` judging canaries; `cli` and `web` are the ways in.
 
+/// Returning freed heap to the system, so RSS follows the live data rather than its peak.
+pub mod allocator;
 /// AnalysisRuns: Prometheus measurements judged by success/failure conditions and Argo's limits.
 pub mod analysis;
 /// Argo Rollouts' API types (Rollout, AnalysisTemplate, AnalysisRun), their CRDs and validation.
