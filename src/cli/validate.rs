@@ -56,7 +56,7 @@ pub fn analysis_warnings(objects: &[Manifest]) -> Vec<String> {
         .iter()
         .filter(|m| m.key.kind == "AnalysisTemplate" && m.key.group() == "argoproj.io")
         .filter_map(|m| {
-            serde_json::from_value::<crate::api::AnalysisTemplate>(m.object.clone())
+            serde_json::from_value::<crate::api::AnalysisTemplate>((*m.object).clone())
                 .ok()
                 .map(|t| (m.key.name.clone(), t.spec))
         })
@@ -72,7 +72,7 @@ pub fn analysis_warnings(objects: &[Manifest]) -> Vec<String> {
         .iter()
         .filter(|m| m.key.kind == "Rollout" && m.key.group() == "argoproj.io")
     {
-        let Ok(rollout) = serde_json::from_value::<crate::api::Rollout>(m.object.clone()) else {
+        let Ok(rollout) = serde_json::from_value::<crate::api::Rollout>((*m.object).clone()) else {
             continue;
         };
         for w in crate::analysis::lint::service_arg_warnings(&rollout, &lookup, &services) {
@@ -123,7 +123,7 @@ pub fn spec_problems(objects: &[Manifest]) -> Vec<Problem> {
             field,
             message,
         };
-        let rollout: crate::api::Rollout = match serde_json::from_value(m.object.clone()) {
+        let rollout: crate::api::Rollout = match serde_json::from_value((*m.object).clone()) {
             Ok(r) => r,
             Err(e) => {
                 out.push(problem(None, format!("not a valid Rollout: {e}")));
@@ -131,7 +131,7 @@ pub fn spec_problems(objects: &[Manifest]) -> Vec<Problem> {
             }
         };
         let refs = crate::api::validate::References::from_manifests(
-            objects.iter().map(|o| &o.object),
+            objects.iter().map(|o| &*o.object),
             m.key.namespace.as_deref(),
         );
         for p in crate::api::validate::validate_rollout(&rollout, &refs) {

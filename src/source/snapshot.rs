@@ -38,7 +38,9 @@ pub struct CommitInfo {
 pub struct Manifest {
     pub origin: Origin,
     pub key: ObjectKey,
-    pub object: serde_json::Value,
+    /// Shared: a snapshot and the loader's per-file cache hold the same objects, and a pass over
+    /// thousands of them must not copy them.
+    pub object: std::sync::Arc<serde_json::Value>,
     /// SHA-256 of the object's canonical JSON (sorted keys, no whitespace): lets sync skip unchanged objects.
     pub hash: [u8; 32],
 }

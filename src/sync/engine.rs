@@ -266,7 +266,7 @@ impl Syncer {
                 .clone()
                 .unwrap_or_else(|| self.cfg.namespace.clone())
         });
-        let mut object = m.object.clone();
+        let mut object = (*m.object).clone();
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             match &namespace {
                 Some(ns) => meta.insert("namespace".into(), Value::String(ns.clone())),
@@ -274,7 +274,7 @@ impl Syncer {
             };
         }
         let hash: String = m.hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        let object = plan::stamp(&object, &self.cfg.source, &hash);
+        let object = plan::stamp(object, &self.cfg.source, &hash);
         let obj_ref = ObjRef {
             api_version: m.key.api_version.clone(),
             kind: m.key.kind.clone(),
@@ -285,7 +285,7 @@ impl Syncer {
             desired: Desired {
                 obj_ref,
                 origin: m.origin.to_string(),
-                object,
+                object: std::sync::Arc::new(object),
             },
             kind,
         }
@@ -645,8 +645,8 @@ impl Syncer {
                     .map_err(|e| failure(&e))?
                     .and_then(|l| serde_json::to_value(l).ok());
                 if masked {
-                    let (b, _) = managed.mask(&ns, &self.desired_body(op), live.as_ref());
-                    body = b;
+                    let desired = self.desired_body(op);
+                    body = managed.mask(&ns, &desired, live.as_ref()).0.into_owned();
                 }
             }
             let rv = live
@@ -789,7 +789,7 @@ pub fn managed_of(desired: &[Desired]) -> Managed {
             .map(|d| {
                 (
                     d.obj_ref.namespace.as_deref().unwrap_or_default(),
-                    &d.object,
+                    &*d.object,
                 )
             }),
     )

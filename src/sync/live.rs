@@ -21,7 +21,7 @@ use super::plan::SOURCE_LABEL;
 pub type Id = (String, String, Option<String>, String);
 
 /// Per object: the desired object (unmasked) and its namespace; plus the rollout-owned fields.
-type Expected = (HashMap<Id, (Value, String)>, Managed);
+type Expected = (HashMap<Id, (Arc<Value>, String)>, Managed);
 
 #[derive(Default)]
 struct Shared {

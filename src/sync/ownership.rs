@@ -123,12 +123,14 @@ impl Managed {
 
     /// The object to apply: `desired` with rollout-owned fields taken from `live` (or dropped when there
     /// is nothing live yet for the Service selector key). Also returns the Git values that were ignored.
-    pub fn mask(
+    /// Borrows `desired` when nothing in it is owned by the controller (nearly every object): a
+    /// pass and every watch event's drift check mask thousands of objects.
+    pub fn mask<'d>(
         &self,
         namespace: &str,
-        desired: &Value,
+        desired: &'d Value,
         live: Option<&Value>,
-    ) -> (Value, Vec<Ignored>) {
+    ) -> (std::borrow::Cow<'d, Value>, Vec<Ignored>) {
         let kind = s(desired, "/kind").unwrap_or_default();
         let group = s(desired, "/apiVersion")
             .and_then(|a| a.split_once('/'))
@@ -136,6 +138,19 @@ impl Managed {
             .unwrap_or("");
         let name = s(desired, "/metadata/name").unwrap_or_default();
         let key = (namespace.to_string(), name.to_string());
+        let owned = match (group, kind) {
+            ("", "Service") => self.services.contains(&key),
+            ("networking.istio.io", "VirtualService") => {
+                live.is_some() && self.virtual_services.contains_key(&key)
+            }
+            ("networking.istio.io", "DestinationRule") => {
+                live.is_some() && self.destination_rules.contains_key(&key)
+            }
+            _ => false,
+        };
+        if !owned {
+            return (std::borrow::Cow::Borrowed(desired), vec![]);
+        }
         let mut out = desired.clone();
         let mut ignored = vec![];
         match (group, kind) {
@@ -172,7 +187,7 @@ impl Managed {
             }
             _ => {}
         }
-        (out, ignored)
+        (std::borrow::Cow::Owned(out), ignored)
     }
 }
 
@@ -398,7 +413,8 @@ mod tests {
             (Some(50), Some(50), Some(100), Some(0), 2),
         ];
         for (gs, gc, ls, lc, n) in table {
-            let (out, ignored) = m.mask("default", &vs(gs, gc), Some(&vs(ls, lc)));
+            let desired = vs(gs, gc);
+            let (out, ignored) = m.mask("default", &desired, Some(&vs(ls, lc)));
             assert_eq!(
                 out["spec"]["http"][0]["route"][0].get("weight").cloned(),
                 ls.map(|w| json!(w))
@@ -417,8 +433,9 @@ mod tests {
     #[test]
     fn first_apply_uses_git_weights() {
         let m = Managed::from_rollouts([("default", &seed_rollout())]);
-        let (out, ignored) = m.mask("default", &vs(Some(100), None), None);
-        assert_eq!(out, vs(Some(100), None));
+        let desired = vs(Some(100), None);
+        let (out, ignored) = m.mask("default", &desired, None);
+        assert_eq!(*out, vs(Some(100), None));
         assert!(ignored.is_empty());
     }
 
@@ -448,7 +465,9 @@ mod tests {
             }]
         );
         let other = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "unrelated"}, "spec": {"selector": {HASH_LABEL: "x"}}});
-        assert_eq!(m.mask("default", &other, None).0, other);
+        let (out, _) = m.mask("default", &other, None);
+        assert!(matches!(out, std::borrow::Cow::Borrowed(_)));
+        assert_eq!(*out, other);
     }
 
     #[test]

@@ -71,7 +71,8 @@ pub struct Desired {
     pub obj_ref: ObjRef,
     /// `file:line (document n)`, for messages.
     pub origin: String,
-    pub object: Value,
+    /// Shared with the drift check's expectations (a pass must not copy thousands of objects).
+    pub object: std::sync::Arc<Value>,
 }
 
 /// One server-side apply to make.
@@ -103,8 +104,8 @@ pub struct Plan {
 }
 
 /// Adds the labels that say who applied the object and the annotation with its Git hash.
-pub fn stamp(object: &Value, source: &str, git_hash: &str) -> Value {
-    let mut out = object.clone();
+pub fn stamp(object: Value, source: &str, git_hash: &str) -> Value {
+    let mut out = object;
     if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
         let labels = meta
             .entry("labels")
@@ -161,7 +162,7 @@ pub fn plan(
             other => p.apply.push(ApplyOp {
                 obj_ref: d.obj_ref.clone(),
                 origin: d.origin.clone(),
-                body,
+                body: body.into_owned(),
                 live: other.cloned(),
             }),
         }
@@ -219,18 +220,18 @@ mod tests {
     fn d(kind: &str, name: &str, spec: Value) -> Desired {
         let rf = r(kind, name);
         let raw = json!({"apiVersion": rf.api_version, "kind": kind, "metadata": {"name": name, "namespace": "default"}, "spec": spec});
-        let object = stamp(&raw, "src", &format!("{:x}", raw.to_string().len()));
+        let object = stamp(raw.clone(), "src", &format!("{:x}", raw.to_string().len()));
         Desired {
             obj_ref: rf,
             origin: format!("{name}.yaml:1 (document 1)"),
-            object,
+            object: std::sync::Arc::new(object),
         }
     }
 
     fn live_of(ds: &[Desired]) -> BTreeMap<(String, String, Option<String>, String), Value> {
         ds.iter()
             .map(|d| {
-                let mut l = d.object.clone();
+                let mut l = (*d.object).clone();
                 l["metadata"]["uid"] = json!("u");
                 l["metadata"]["resourceVersion"] = json!("9");
                 (d.obj_ref.id(), l)
@@ -333,9 +334,9 @@ mod tests {
             {"destination": {"host": "s"}, "weight": s}, {"destination": {"host": "c"}, "weight": c}]}]})
         };
         let vs = d("VirtualService", "vs", vs_spec(100, 0));
-        let managed = Managed::from_rollouts([("default", &ro.object)]);
+        let managed = Managed::from_rollouts([("default", &*ro.object)]);
         let mut live = live_of(std::slice::from_ref(&ro));
-        let mut live_vs = vs.object.clone();
+        let mut live_vs = (*vs.object).clone();
         live_vs["spec"] = vs_spec(90, 10);
         live.insert(vs.obj_ref.id(), live_vs);
         let p = plan(&[ro, vs], &live, &BTreeSet::new(), &managed);

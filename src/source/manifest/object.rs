@@ -99,7 +99,7 @@ pub fn to_manifest(origin: Origin, object: Value) -> Result<Manifest, ManifestEr
             namespace,
             name,
         },
-        object,
+        object: std::sync::Arc::new(object),
         hash,
     })
 }
