@@ -144,26 +144,39 @@ fn wrong_or_missing_credentials_fail_without_showing_the_secret() {
     let embedded = url.replace("http://", &format!("http://{USER}:url-secret-999@"));
     let cfg = config(&embedded, cache.path(), basic("also-secret-555"));
     let shown_config = format!("{cfg:?}");
-    let logs = LogBuffer::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(logs.clone())
-        .finish();
-    let (outcome, shown) = tracing::subscriber::with_default(subscriber, || {
-        // Other tests on other threads may have cached "nobody listens" for these callsites.
-        tracing::callsite::rebuild_interest_cache();
-        let mut follower = Follower::new(cfg).unwrap();
-        let outcome = follower.poll();
-        (outcome, visible(&follower))
-    });
-    let logged = logs.text();
-    assert!(logged.contains("fetch failed"), "nothing logged: {logged}");
-    for text in [&shown, &shown_config, &logged] {
-        for secret in ["url-secret-999", "also-secret-555"] {
-            assert!(
-                !text.contains(secret),
-                "secret leaked ({outcome:?}): {text}"
-            );
+    // Scoped subscribers and the global callsite-interest cache race with other tests' threads:
+    // a callsite can be cached as "nobody listens" between the rebuild and the event. A few tries
+    // make the capture dependable; every try's output is checked for secrets below.
+    let mut tries = vec![];
+    for _ in 0..3 {
+        let logs = LogBuffer::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(logs.clone())
+            .finish();
+        let (outcome, shown) = tracing::subscriber::with_default(subscriber, || {
+            tracing::callsite::rebuild_interest_cache();
+            let mut follower = Follower::new(cfg.clone()).unwrap();
+            let outcome = follower.poll();
+            (outcome, visible(&follower))
+        });
+        let logged = logs.text();
+        let done = logged.contains("fetch failed");
+        tries.push((outcome, shown, logged));
+        if done {
+            break;
+        }
+    }
+    let last = &tries[tries.len() - 1].2;
+    assert!(last.contains("fetch failed"), "nothing logged: {last}");
+    for (outcome, shown, logged) in &tries {
+        for text in [shown, &shown_config, logged] {
+            for secret in ["url-secret-999", "also-secret-555"] {
+                assert!(
+                    !text.contains(secret),
+                    "secret leaked ({outcome:?}): {text}"
+                );
+            }
         }
     }
 }
