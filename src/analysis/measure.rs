@@ -187,7 +187,12 @@ impl Measurer {
             Ok(request) => request,
             Err(e) => return failed(e),
         };
-        let response = match self.client.send(&request).await {
+        let sent = self.client.send(&request).await;
+        // Runs fall due together (whole seconds); the first answers would otherwise be judged and
+        // written before the last queries of the same second are even sent. Going to the back of
+        // the scheduler's queue lets those start first.
+        tokio::task::yield_now().await;
+        let response = match sent {
             Ok(raw) => parse_response(raw.status, &raw.body),
             Err(e) => Err(e),
         };
