@@ -111,6 +111,9 @@ pub fn spawn(
                                 metrics.pruned.get_or_create(&label).inc_by(report.pruned as u64);
                                 metrics.last_applied_commit_timestamp.get_or_create(&label).set(snap.commit.time.timestamp());
                                 let _ = snap_tx.send(Some(snap.clone()));
+                                if report.applied + report.pruned > 0 {
+                                    crate::allocator::trim_soon();
+                                }
                                 state_tx.send_modify(|s| {
                                     s.applied_commit = Some(commit_ref(&snap.commit));
                                     s.phase = Phase::Synced;
