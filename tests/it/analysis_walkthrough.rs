@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::common::{Cluster, eventually, fixture};
 use crate::git_repo::TestRepo;
 use crate::prometheus::Prometheus;
+use crate::rollout_walkthrough::wait_status as wait;
 use crate::sync::{source_args, start_daemon, with_crds};
 
 const BAD: &str = "argoproj/rollouts-demo:orange";
@@ -54,23 +55,6 @@ fn repo(prometheus: &Prometheus, service_arg: &str) -> TestRepo {
     );
     repo.commit("yellow with analysis");
     repo
-}
-
-async fn status(c: &Cluster) -> Value {
-    let out = c
-        .kubectl(&["get", "rollout", "istio-rollout", "-o", "json"])
-        .await;
-    serde_json::from_slice::<Value>(&out.stdout)
-        .map(|v| v["status"].clone())
-        .unwrap_or(Value::Null)
-}
-
-async fn wait(c: &Cluster, what: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
-    eventually(Duration::from_secs(secs), what, || async {
-        let s = status(c).await;
-        pred(&s).then_some(s)
-    })
-    .await
 }
 
 async fn weights(c: &Cluster) -> String {

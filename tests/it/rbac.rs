@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::common::{Cluster, client_from, eventually, fixture};
 use crate::git_repo::TestRepo;
 use crate::prometheus::Prometheus;
+use crate::rollout_walkthrough::wait_status as wait;
 use crate::sync::{source_args, sources_json};
 
 const NS: &str = "gitcanary";
@@ -137,23 +138,6 @@ fn seed_repo(template: &str) -> TestRepo {
     );
     repo.commit("blue with analysis");
     repo
-}
-
-async fn status(c: &Cluster) -> Value {
-    let out = c
-        .kubectl(&["get", "rollout", "istio-rollout", "-o", "json"])
-        .await;
-    serde_json::from_slice::<Value>(&out.stdout)
-        .map(|v| v["status"].clone())
-        .unwrap_or(Value::Null)
-}
-
-async fn wait(c: &Cluster, what: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
-    eventually(Duration::from_secs(secs), what, || async {
-        let s = status(c).await;
-        pred(&s).then_some(s)
-    })
-    .await
 }
 
 async fn exists(c: &Cluster, what: &str) -> bool {
