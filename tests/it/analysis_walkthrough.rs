@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::common::{Cluster, eventually, fixture};
 use crate::git_repo::TestRepo;
 use crate::prometheus::Prometheus;
-use crate::rollout_walkthrough::wait_status as wait;
+use crate::rollout_walkthrough::{analysis_runs, wait_scaled_down, wait_status as wait};
 use crate::sync::{source_args, start_daemon, with_crds};
 
 const BAD: &str = "argoproj/rollouts-demo:orange";
@@ -124,13 +124,6 @@ async fn to_orange(w: &World, repo: &TestRepo) -> gitcanary::daemon::Daemon {
     d
 }
 
-fn runs(c_out: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(c_out)
-        .ok()
-        .and_then(|v| v["items"].as_array().cloned())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_orange_canary_passes_every_measurement_and_completes() {
     let w = world().await;
@@ -138,7 +131,7 @@ async fn a_healthy_orange_canary_passes_every_measurement_and_completes() {
     let d = to_orange(&w, &repo).await;
     // Let the analysis take its first measurement while paused, then approve.
     eventually(Duration::from_secs(40), "a first measurement", || async {
-        let ars = runs(&w.c.ok(&["get", "analysisruns", "-o", "json"]).await);
+        let ars = analysis_runs(&w.c).await;
         let n = ars.first()?["status"]["metricResults"][0]["measurements"]
             .as_array()?
             .len();
@@ -164,7 +157,7 @@ async fn a_healthy_orange_canary_passes_every_measurement_and_completes() {
         "{s}"
     );
     assert_eq!(weights(&w.c).await, "100 0");
-    let ars = runs(&w.c.ok(&["get", "analysisruns", "-o", "json"]).await);
+    let ars = analysis_runs(&w.c).await;
     assert!(!ars.is_empty(), "a background AnalysisRun was created");
     let run = &ars[0];
     let measurements = run["status"]["metricResults"][0]["measurements"]
@@ -214,24 +207,8 @@ async fn errors_on_the_canary_roll_it_back() {
         ])
         .await;
     assert_eq!(sel, stable);
-    eventually(
-        Duration::from_secs(15),
-        "canary scaled down after the delay",
-        || async {
-            let r =
-                w.c.ok(&[
-                    "get",
-                    "rs",
-                    &format!("istio-rollout-{canary}"),
-                    "-o",
-                    "jsonpath={.spec.replicas}",
-                ])
-                .await;
-            (r == "0").then_some(())
-        },
-    )
-    .await;
-    let ars = runs(&w.c.ok(&["get", "analysisruns", "-o", "json"]).await);
+    wait_scaled_down(&w.c, &canary, "canary scaled down after the delay", 15).await;
+    let ars = analysis_runs(&w.c).await;
     assert!(
         ars.iter().any(|r| r["status"]["phase"] == "Failed"),
         "{ars:?}"
@@ -249,7 +226,7 @@ async fn the_seeds_own_service_argument_finds_no_data_and_aborts() {
         s["phase"] == "Degraded"
     })
     .await;
-    let ars = runs(&w.c.ok(&["get", "analysisruns", "-o", "json"]).await);
+    let ars = analysis_runs(&w.c).await;
     let run = ars
         .iter()
         .find(|r| r["status"]["phase"] == "Error")

@@ -10,7 +10,7 @@ use gitcanary::daemon::{Daemon, DaemonConfig};
 use serde_json::Value;
 
 use crate::common::{Cluster, Streaming, eventually};
-use crate::rollout_walkthrough::{rollout_manifest, walkthrough_repo};
+use crate::rollout_walkthrough::{rollout_manifest, rollout_status, wait_status, walkthrough_repo};
 use crate::sync::{demo_spec, sources_json};
 
 const ISTIO: &str = "networking.istio.io";
@@ -68,28 +68,6 @@ async fn start_daemon(
     )
     .await
     .expect("daemon starts")
-}
-
-async fn rollout_status(data: &Cluster) -> Value {
-    let out = data
-        .kubectl(&["get", "rollout", "istio-rollout", "-o", "json"])
-        .await;
-    serde_json::from_slice::<Value>(&out.stdout)
-        .map(|v| v["status"].clone())
-        .unwrap_or(Value::Null)
-}
-
-async fn wait_status(
-    data: &Cluster,
-    what: &str,
-    secs: u64,
-    pred: impl Fn(&Value) -> bool,
-) -> Value {
-    eventually(Duration::from_secs(secs), what, || async {
-        let s = rollout_status(data).await;
-        pred(&s).then_some(s)
-    })
-    .await
 }
 
 /// `hosts[0] weight weight` of the mesh server's VirtualService.

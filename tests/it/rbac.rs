@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::common::{Cluster, client_from, eventually, fixture};
 use crate::git_repo::TestRepo;
 use crate::prometheus::Prometheus;
-use crate::rollout_walkthrough::wait_status as wait;
+use crate::rollout_walkthrough::{analysis_runs, wait_scaled_down, wait_status as wait};
 use crate::sync::{source_args, sources_json};
 
 const NS: &str = "gitcanary";
@@ -145,14 +145,6 @@ async fn exists(c: &Cluster, what: &str) -> bool {
         .await
         .status
         .success()
-}
-
-async fn analysis_runs(c: &Cluster) -> Vec<Value> {
-    let out = c.ok(&["get", "analysisruns", "-o", "json"]).await;
-    serde_json::from_str::<Value>(&out)
-        .ok()
-        .and_then(|v| v["items"].as_array().cloned())
-        .unwrap_or_default()
 }
 
 fn denials_text(c: &Cluster) -> String {
@@ -327,19 +319,7 @@ async fn the_deploy_rbac_allows_every_call_of_the_walkthrough() {
     ])
     .await;
     wait(&c, "aborted", 20, |s| s["phase"] == "Degraded").await;
-    eventually(Duration::from_secs(20), "orange scaled down", || async {
-        let r = c
-            .ok(&[
-                "get",
-                "rs",
-                &format!("istio-rollout-{orange}"),
-                "-o",
-                "jsonpath={.spec.replicas}",
-            ])
-            .await;
-        (r == "0").then_some(())
-    })
-    .await;
+    wait_scaled_down(&c, &orange, "orange scaled down", 20).await;
 
     // A manifest removed from Git is pruned.
     repo.remove("deploy/istio-rollout-gateway.yaml");

@@ -65,6 +65,32 @@ pub async fn weights(c: &Cluster) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Waits until the ReplicaSet of a pod hash is scaled to zero.
+pub async fn wait_scaled_down(c: &Cluster, hash: &str, what: &str, secs: u64) {
+    eventually(Duration::from_secs(secs), what, || async {
+        let r = c
+            .ok(&[
+                "get",
+                "rs",
+                &format!("istio-rollout-{hash}"),
+                "-o",
+                "jsonpath={.spec.replicas}",
+            ])
+            .await;
+        (r == "0").then_some(())
+    })
+    .await;
+}
+
+/// The AnalysisRuns in the default namespace, as JSON.
+pub async fn analysis_runs(c: &Cluster) -> Vec<Value> {
+    let out = c.ok(&["get", "analysisruns", "-o", "json"]).await;
+    serde_json::from_str::<Value>(&out)
+        .ok()
+        .and_then(|v| v["items"].as_array().cloned())
+        .unwrap_or_default()
+}
+
 pub async fn wait_status(
     c: &Cluster,
     what: &str,
@@ -186,19 +212,7 @@ async fn blue_to_yellow_with_a_promote_commit() {
     let approvals = &s["gitcanary"]["approvals"];
     assert_eq!(approvals.as_array().map(Vec::len), Some(1), "{s}");
     // The blue ReplicaSet is scaled to zero after the delay.
-    eventually(Duration::from_secs(10), "blue scaled down", || async {
-        let r = c
-            .ok(&[
-                "get",
-                "rs",
-                &format!("istio-rollout-{blue_hash}"),
-                "-o",
-                "jsonpath={.spec.replicas}",
-            ])
-            .await;
-        (r == "0").then_some(())
-    })
-    .await;
+    wait_scaled_down(&c, &blue_hash, "blue scaled down", 10).await;
     d.stop().await;
 }
 
@@ -407,23 +421,7 @@ async fn annotations_restarts_new_images_abort_retry_and_the_argo_plugin_patch()
     })
     .await;
     assert_ne!(s["currentPodHash"], s["stableRS"]);
-    eventually(
-        Duration::from_secs(10),
-        "the superseded yellow canary scaled down",
-        || async {
-            let r = c
-                .ok(&[
-                    "get",
-                    "rs",
-                    &format!("istio-rollout-{yellow}"),
-                    "-o",
-                    "jsonpath={.spec.replicas}",
-                ])
-                .await;
-            (r == "0").then_some(())
-        },
-    )
-    .await;
+    wait_scaled_down(&c, &yellow, "the superseded yellow canary scaled down", 10).await;
     d.stop().await;
 }
 
