@@ -12,7 +12,7 @@ use super::GlobalArgs;
 use crate::daemon::{Daemon, DaemonConfig};
 use crate::leader::{ElectionConfig, Timing};
 use crate::source::args::SourceArgs;
-use crate::source::credentials::Secret;
+use crate::source::credentials::{Secret, SecretSource};
 use crate::sync::config::SourceSpec;
 
 /// Follow Git and keep the cluster in sync.
@@ -192,16 +192,14 @@ fn secret(
     file: Option<PathBuf>,
     what: &str,
 ) -> anyhow::Result<Option<Secret>> {
-    Ok(match (inline, file) {
-        (Some(s), _) => Some(Secret::new(s)),
-        (None, Some(f)) => Some(Secret::new(
-            std::fs::read_to_string(&f)
-                .with_context(|| format!("reading {what} {}", f.display()))?
-                .trim()
-                .to_string(),
-        )),
-        (None, None) => None,
-    })
+    let source = match (inline, file) {
+        (Some(s), _) => SecretSource::Value(Secret::new(s)),
+        (None, Some(f)) => SecretSource::File(f),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(
+        source.read().with_context(|| format!("reading {what}"))?,
+    ))
 }
 
 /// SIGTERM (Kubernetes) or Ctrl-C.
@@ -224,4 +222,27 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_come_inline_or_from_a_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "s3cret\n").expect("write");
+        let shown = |s: Option<Secret>| s.map(|s| s.expose().to_string());
+        let inline = secret(Some("inline".into()), None, "the token").expect("inline");
+        assert_eq!(shown(inline), Some("inline".into()));
+        let from_file = secret(None, Some(file), "the token").expect("file");
+        assert_eq!(shown(from_file), Some("s3cret".into()));
+        assert!(secret(None, None, "the token").expect("none").is_none());
+        let missing = dir.path().join("missing");
+        let err = secret(None, Some(missing.clone()), "the webhook secret").expect_err("missing");
+        let text = format!("{err:#}");
+        assert!(text.contains("reading the webhook secret"), "{text}");
+        assert!(text.contains(&missing.display().to_string()), "{text}");
+    }
 }
