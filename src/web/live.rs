@@ -7,17 +7,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::reflector::{self, Store, store::Writer};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, Resource, ResourceExt};
-use serde::de::DeserializeOwned;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
+use kube::{Client, ResourceExt};
 use tokio::task::JoinHandle;
 
 use super::events::Changes;
 use crate::api::{AnalysisRun, Rollout};
+use crate::rollout::controller::caches::{owner_rollout, watch_cache as spawn};
 use crate::rollout::referenced;
 use crate::rollout::view::objects::RolloutObjects;
 use crate::rollout::view::traffic::LiveVirtualService;
@@ -38,48 +37,6 @@ impl Drop for Live {
     }
 }
 
-fn spawn<K, F>(
-    api: Api<K>,
-    cfg: watcher::Config,
-    dyntype: K::DynamicType,
-    on_change: F,
-) -> (Store<K>, JoinHandle<()>)
-where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Clone + Eq + std::hash::Hash + Send + Sync,
-    F: Fn(&K) + Send + 'static,
-{
-    let writer: Writer<K> = Writer::new(dyntype);
-    let reader = writer.as_reader();
-    let stream = reflector::reflector(
-        writer,
-        watcher(api, cfg)
-            .default_backoff()
-            .modify(crate::rollout::controller::caches::slim),
-    )
-    .touched_objects();
-    let task = tokio::spawn(async move {
-        let mut stream = stream.boxed();
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(obj) => on_change(&obj),
-                Err(e) => tracing::debug!(error = %e, "dashboard watch error (retried)"),
-            }
-        }
-    });
-    (reader, task)
-}
-
-/// The controlling Rollout of an owned object.
-fn owner(meta: &kube::core::ObjectMeta) -> Option<(String, String)> {
-    let o = meta
-        .owner_references
-        .as_ref()?
-        .iter()
-        .find(|o| o.kind == "Rollout" && o.controller == Some(true))?;
-    Some((meta.namespace.clone().unwrap_or_default(), o.name.clone()))
-}
-
 impl Live {
     /// `mesh` serves VirtualServices (ASM: the mesh control plane).
     pub async fn start(client: &Client, mesh: &Client, changes: Arc<Changes>) -> Live {
@@ -98,7 +55,7 @@ impl Live {
             watcher::Config::default().labels(crate::rollout::hash::HASH_LABEL),
             (),
             move |rs: &ReplicaSet| {
-                if let Some((ns, name)) = owner(&rs.metadata) {
+                if let Some((ns, name)) = owner_rollout(&rs.metadata) {
                     c.rollout(&ns, &name);
                 }
             },
@@ -110,7 +67,7 @@ impl Live {
             watcher::Config::default(),
             (),
             move |ar: &AnalysisRun| {
-                if let Some((ns, name)) = owner(&ar.metadata) {
+                if let Some((ns, name)) = owner_rollout(&ar.metadata) {
                     c.rollout(&ns, &name);
                 }
             },

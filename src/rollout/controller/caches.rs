@@ -38,12 +38,28 @@ where
     K::DynamicType: Clone + Eq + std::hash::Hash + Send + Sync,
     F: Fn(&K) + Send + 'static,
 {
+    watch_cache(api, cfg, dyntype, on_change).0
+}
+
+/// A slimmed watch cache whose every change is also handed to `on_change`; the task runs until
+/// aborted (the controller's live as long as the process, the dashboard's as long as it).
+pub(crate) fn watch_cache<K, F>(
+    api: Api<K>,
+    cfg: watcher::Config,
+    dyntype: K::DynamicType,
+    on_change: F,
+) -> (Store<K>, tokio::task::JoinHandle<()>)
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Clone + Eq + std::hash::Hash + Send + Sync,
+    F: Fn(&K) + Send + 'static,
+{
     let writer: Writer<K> = Writer::new(dyntype);
     let reader = writer.as_reader();
     let stream = reflector::reflector(writer, watcher(api, cfg).modify(slim))
         .default_backoff()
         .touched_objects();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut stream = stream.boxed();
         while let Some(item) = stream.next().await {
             match item {
@@ -52,7 +68,7 @@ where
             }
         }
     });
-    reader
+    (reader, task)
 }
 
 /// Drops what no decision reads and can outweigh the rest: managedFields (one entry per writer,
@@ -105,7 +121,7 @@ fn rollouts_referring(
         .collect()
 }
 
-fn owner_rollout(meta: &kube::core::ObjectMeta) -> Option<(String, String)> {
+pub(crate) fn owner_rollout(meta: &kube::core::ObjectMeta) -> Option<(String, String)> {
     let owner = meta
         .owner_references
         .as_ref()?
