@@ -17,6 +17,8 @@ pub mod cluster;
 pub mod daemon;
 /// Leader election over a Lease: of several replicas, one acts and the others stand by.
 pub mod leader;
+/// Kubernetes Events with series counting, for sync and the rollout controller.
+pub mod recorder;
 /// Rollout: the canary step machine as a pure decision over observed state, and its helpers.
 pub mod rollout;
 /// Git source: follow a branch, load manifests, read approvals from commits.

@@ -115,8 +115,8 @@ pub struct Syncer {
 }
 
 struct Recorders {
-    main: kube::runtime::events::Recorder,
-    mesh: kube::runtime::events::Recorder,
+    main: crate::recorder::Recorder,
+    mesh: crate::recorder::Recorder,
 }
 
 /// A plan with what it was made from, so a pass resolves and masks each object once.
@@ -155,8 +155,7 @@ impl Syncer {
     /// A syncer that sends each object to the server holding its API group (see
     /// [`crate::cluster`]); the inventory stays in the main cluster.
     pub fn with_clusters(clusters: Clusters, cfg: SyncConfig) -> Self {
-        let recorder =
-            |c: &kube::Client| kube::runtime::events::Recorder::new(c.clone(), "gitcanary".into());
+        let recorder = |c: &kube::Client| crate::recorder::Recorder::new(c.clone(), "gitcanary");
         let recorders = Recorders {
             main: recorder(clusters.main()),
             mesh: recorder(clusters.mesh()),

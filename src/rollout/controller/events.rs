@@ -6,7 +6,9 @@
 use std::hash::{Hash, Hasher};
 
 use k8s_openapi::api::core::v1::ObjectReference;
-use kube::runtime::events::{Event, Recorder};
+use kube::runtime::events::Event;
+
+use crate::recorder::Recorder;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 

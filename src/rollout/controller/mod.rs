@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::runtime::events::Recorder;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client, ResourceExt};
 use tokio::sync::watch;
@@ -43,7 +42,7 @@ pub async fn run(
     let book = Book::new(&sources);
     book::spawn_feed(book.clone(), &sources, queue.clone());
     let (events, publishing) =
-        events::EventSink::start(Recorder::new(client.clone(), "gitcanary".into()));
+        events::EventSink::start(crate::recorder::Recorder::new(client.clone(), "gitcanary"));
     let exec = Exec {
         events,
         client,
