@@ -106,19 +106,36 @@ pub async fn run(
 /// server.
 const WORKERS: usize = 16;
 
-/// The Rollouts this loop wrote last, by the resourceVersion they replaced: until the watch cache
-/// catches up, the cache still holds the replaced version, and deciding on it would repeat work
-/// (and fail the status write with a conflict).
+/// The status this loop wrote last per Rollout, with the resourceVersion it replaced and the one it
+/// produced: until the watch cache catches up, the cache still holds the replaced version, and
+/// deciding on it would repeat work (and fail the status write with a conflict). Only the status is
+/// kept, not the whole Rollout the write returned: the spec did not change, and hundreds of Rollouts
+/// step at once.
 #[derive(Default)]
-struct Written(std::collections::HashMap<Key, (Option<String>, Arc<Rollout>)>);
+struct Written(std::collections::HashMap<Key, WrittenStatus>);
+
+struct WrittenStatus {
+    replaced: Option<String>,
+    version: Option<String>,
+    status: Option<crate::api::RolloutStatus>,
+}
 
 impl Written {
-    fn freshest(&self, key: &Key, cached: Arc<Rollout>) -> Arc<Rollout> {
+    /// The cached Rollout with the written status while the cache lags; forgets the written status
+    /// once the cache has moved past the version it replaced.
+    fn freshest(&mut self, key: &Key, cached: Arc<Rollout>) -> Arc<Rollout> {
         match self.0.get(key) {
-            Some((replaced, newer)) if cached.metadata.resource_version == *replaced => {
-                newer.clone()
+            Some(w) if cached.metadata.resource_version == w.replaced => {
+                let mut newer = (*cached).clone();
+                newer.metadata.resource_version = w.version.clone();
+                newer.status = w.status.clone();
+                Arc::new(newer)
             }
-            _ => cached,
+            Some(_) => {
+                self.0.remove(key);
+                cached
+            }
+            None => cached,
         }
     }
 }
@@ -167,7 +184,11 @@ async fn reconcile(
         let new = write_status(&exec.client, &rollout, rv, &decision.status).await?;
         lock_written(written).0.insert(
             key.clone(),
-            (rollout.metadata.resource_version.clone(), Arc::new(new)),
+            WrittenStatus {
+                replaced: rollout.metadata.resource_version.clone(),
+                version: new.metadata.resource_version,
+                status: new.status,
+            },
         );
     }
     // Decisions work in whole seconds (as the API stores times); requeue relative to the precise
@@ -267,5 +288,42 @@ async fn prune_history(
                 tracing::debug!(run = %name, error = %e, "could not delete an old AnalysisRun")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(rv: &str) -> Arc<Rollout> {
+        let mut r = Rollout::default();
+        r.metadata.resource_version = Some(rv.into());
+        Arc::new(r)
+    }
+
+    #[test]
+    fn the_written_copy_is_used_until_the_cache_moves_on_then_dropped() {
+        let key: Key = ("default".into(), "app".into());
+        let mut w = Written::default();
+        let status = crate::api::RolloutStatus {
+            current_step_index: Some(3),
+            ..Default::default()
+        };
+        w.0.insert(
+            key.clone(),
+            WrittenStatus {
+                replaced: Some("5".into()),
+                version: Some("6".into()),
+                status: Some(status.clone()),
+            },
+        );
+        let rv = |r: Arc<Rollout>| r.metadata.resource_version.clone();
+        let fresh = w.freshest(&key, at("5"));
+        assert_eq!(fresh.status.as_ref(), Some(&status));
+        assert_eq!(rv(fresh).as_deref(), Some("6"));
+        assert_eq!(w.0.len(), 1, "the cache still holds the replaced version");
+        assert_eq!(rv(w.freshest(&key, at("6"))).as_deref(), Some("6"));
+        assert!(w.0.is_empty(), "caught up: the copy is forgotten");
+        assert_eq!(rv(w.freshest(&key, at("7"))).as_deref(), Some("7"));
     }
 }
