@@ -56,7 +56,7 @@ pub fn analysis_warnings(objects: &[Manifest]) -> Vec<String> {
         .iter()
         .filter(|m| m.key.kind == "AnalysisTemplate" && m.key.group() == "argoproj.io")
         .filter_map(|m| {
-            serde_json::from_value::<crate::api::AnalysisTemplate>((*m.object).clone())
+            serde_json::from_str::<crate::api::AnalysisTemplate>(&m.json)
                 .ok()
                 .map(|t| (m.key.name.clone(), t.spec))
         })
@@ -72,7 +72,7 @@ pub fn analysis_warnings(objects: &[Manifest]) -> Vec<String> {
         .iter()
         .filter(|m| m.key.kind == "Rollout" && m.key.group() == "argoproj.io")
     {
-        let Ok(rollout) = serde_json::from_value::<crate::api::Rollout>((*m.object).clone()) else {
+        let Ok(rollout) = serde_json::from_str::<crate::api::Rollout>(&m.json) else {
             continue;
         };
         for w in crate::analysis::lint::service_arg_warnings(&rollout, &lookup, &services) {
@@ -112,6 +112,7 @@ pub fn check_dir(dir: &Path, limits: Limits) -> (Vec<Manifest>, Vec<Problem>) {
 /// VirtualService routes and AnalysisTemplates in the same set), from `api::validate`.
 pub fn spec_problems(objects: &[Manifest]) -> Vec<Problem> {
     let mut out = Vec::new();
+    let values: Vec<serde_json::Value> = objects.iter().filter_map(|m| m.object().ok()).collect();
     for m in objects
         .iter()
         .filter(|m| m.key.kind == "Rollout" && m.key.group() == "argoproj.io")
@@ -123,7 +124,8 @@ pub fn spec_problems(objects: &[Manifest]) -> Vec<Problem> {
             field,
             message,
         };
-        let rollout: crate::api::Rollout = match serde_json::from_value((*m.object).clone()) {
+        // Through a Value, so the message names the field rather than a column of the JSON text.
+        let rollout: crate::api::Rollout = match m.object().and_then(serde_json::from_value) {
             Ok(r) => r,
             Err(e) => {
                 out.push(problem(None, format!("not a valid Rollout: {e}")));
@@ -131,7 +133,7 @@ pub fn spec_problems(objects: &[Manifest]) -> Vec<Problem> {
             }
         };
         let refs = crate::api::validate::References::from_manifests(
-            objects.iter().map(|o| &*o.object),
+            values.iter(),
             m.key.namespace.as_deref(),
         );
         for p in crate::api::validate::validate_rollout(&rollout, &refs) {

@@ -199,7 +199,8 @@ impl Syncer {
             .iter()
             .filter(|m| m.key.kind == "CustomResourceDefinition")
             .filter_map(|m| {
-                let spec = m.object.get("spec")?;
+                let object = m.object().ok()?;
+                let spec = object.get("spec")?;
                 let group = spec.get("group")?.as_str()?.to_string();
                 let kind = spec.pointer("/names/kind")?.as_str()?.to_string();
                 Some((
@@ -216,32 +217,42 @@ impl Syncer {
         let mut failures = vec![];
         for m in snapshot.objects.iter() {
             let origin = m.origin.to_string();
-            let kind = match self.kinds.resolve(&m.key.api_version, &m.key.kind).await {
-                Ok(k) => Some(k),
+            let (kind, namespaced) = match self.kinds.resolve(&m.key.api_version, &m.key.kind).await
+            {
+                Ok(k) => {
+                    let namespaced = k.namespaced;
+                    (Some(k), namespaced)
+                }
                 Err(e) => {
                     if let Some(ns) =
                         crd_scopes.get(&(m.key.group().to_string(), m.key.kind.clone()))
                     {
-                        out.push(self.resolved(m, None, *ns));
+                        (None, *ns)
+                    } else {
+                        let server = self
+                            .clusters
+                            .name_of(m.key.group())
+                            .unwrap_or_else(|| "the server".into());
+                        failures.push(ObjectFailure {
+                            origin,
+                            object: m.key.to_string(),
+                            message: format!(
+                                "{server} does not serve {} {}: {e}",
+                                m.key.api_version, m.key.kind
+                            ),
+                        });
                         continue;
                     }
-                    let server = self
-                        .clusters
-                        .name_of(m.key.group())
-                        .unwrap_or_else(|| "the server".into());
-                    failures.push(ObjectFailure {
-                        origin,
-                        object: m.key.to_string(),
-                        message: format!(
-                            "{server} does not serve {} {}: {e}",
-                            m.key.api_version, m.key.kind
-                        ),
-                    });
-                    continue;
                 }
             };
-            let namespaced = kind.as_ref().is_some_and(|k| k.namespaced);
-            out.push(self.resolved(m, kind, namespaced));
+            match self.resolved(m, kind, namespaced) {
+                Ok(r) => out.push(r),
+                Err(e) => failures.push(ObjectFailure {
+                    origin,
+                    object: m.key.to_string(),
+                    message: format!("cannot read the object back from the snapshot: {e}"),
+                }),
+            }
         }
         if failures.is_empty() {
             Ok(out)
@@ -258,14 +269,14 @@ impl Syncer {
         m: &crate::source::snapshot::Manifest,
         kind: Option<Kind>,
         namespaced: bool,
-    ) -> Resolved {
+    ) -> Result<Resolved, serde_json::Error> {
         let namespace = namespaced.then(|| {
             m.key
                 .namespace
                 .clone()
                 .unwrap_or_else(|| self.cfg.namespace.clone())
         });
-        let mut object = (*m.object).clone();
+        let mut object = m.object()?;
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             match &namespace {
                 Some(ns) => meta.insert("namespace".into(), Value::String(ns.clone())),
@@ -280,14 +291,14 @@ impl Syncer {
             namespace,
             name: m.key.name.clone(),
         };
-        Resolved {
+        Ok(Resolved {
             desired: Desired {
                 obj_ref,
                 origin: m.origin.to_string(),
                 object: std::sync::Arc::new(object),
             },
             kind,
-        }
+        })
     }
 
     fn api(&self, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {

@@ -91,6 +91,7 @@ pub fn to_manifest(origin: Origin, object: Value) -> Result<Manifest, ManifestEr
         }
     };
     let hash = object_hash(&object);
+    let json = object.to_string().into();
     Ok(Manifest {
         origin,
         key: ObjectKey {
@@ -99,7 +100,7 @@ pub fn to_manifest(origin: Origin, object: Value) -> Result<Manifest, ManifestEr
             namespace,
             name,
         },
-        object: std::sync::Arc::new(object),
+        json,
         hash,
     })
 }
