@@ -342,14 +342,9 @@ impl Syncer {
                 self.live.ensure(&k).await;
             }
         }
-        let ids = resolved
-            .iter()
-            .map(|r| r.desired.obj_ref.id())
-            .chain(inventory.iter().map(ObjRef::id));
-        let live = self.live.snapshot(ids);
         let (desired, kinds) = split(resolved);
         let managed = managed_of(&desired);
-        let plan = plan::plan(&desired, &live, &inventory, &managed);
+        let plan = plan::plan(&desired, |id| self.live.get(id), &inventory, &managed);
         Ok(Planned {
             plan,
             desired,
@@ -647,16 +642,17 @@ impl Syncer {
         let ns = op.obj_ref.namespace.clone().unwrap_or_default();
         let masked = managed.touches(&op.obj_ref.kind, &ns, &op.obj_ref.name);
         for _ in 0..5 {
-            let mut body = op.body.clone();
+            let mut body = (*op.body).clone();
             let mut live = op.live.clone();
             if (masked || repair) && op.exists() {
                 live = with_backoff(5, || api.get_opt(&op.obj_ref.name))
                     .await
                     .map_err(|e| failure(&e))?
-                    .and_then(|l| serde_json::to_value(l).ok());
+                    .and_then(|l| serde_json::to_value(l).ok())
+                    .map(std::sync::Arc::new);
                 if masked {
                     let desired = self.desired_body(op);
-                    body = managed.mask(&ns, &desired, live.as_ref()).0.into_owned();
+                    body = managed.mask(&ns, &desired, live.as_deref()).0.into_owned();
                 }
             }
             let rv = live
@@ -692,9 +688,7 @@ impl Syncer {
             match with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await {
                 Ok(obj) => {
                     self.live.own_write(obj.metadata.resource_version.clone());
-                    if let Ok(v) = serde_json::to_value(&obj) {
-                        self.live.put(op.obj_ref.id(), Some(v));
-                    }
+                    self.live.put(op.obj_ref.id(), Some(obj));
                     return Ok(());
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 && masked => {
@@ -712,7 +706,7 @@ impl Syncer {
 
     /// The unmasked desired object for an op (the plan stores the masked body).
     fn desired_body(&self, op: &ApplyOp) -> Value {
-        let mut b = op.body.clone();
+        let mut b = (*op.body).clone();
         if let Some(m) = b.get_mut("metadata").and_then(Value::as_object_mut) {
             m.remove("resourceVersion");
         }
@@ -817,7 +811,7 @@ pub fn api_message(e: &kube::Error) -> String {
 /// server refuses the merged result), but a merge patch of the drifted fields first would.
 async fn dry_run_one(api: &Api<DynamicObject>, op: &ApplyOp) -> Result<bool, kube::Error> {
     let pp = PatchParams::apply(FIELD_MANAGER).force().dry_run();
-    let patch = Patch::Apply(&op.body);
+    let patch = Patch::Apply(&*op.body);
     let applied = with_backoff(5, || api.patch(&op.obj_ref.name, &pp, &patch)).await;
     let needs_repair = match (&applied, &op.live) {
         (Ok(obj), Some(_)) => serde_json::to_value(obj)

@@ -20,14 +20,17 @@ use super::plan::SOURCE_LABEL;
 /// Identity without version: (group, kind, namespace, name).
 pub type Id = (String, String, Option<String>, String);
 
-/// Per object: the desired object (unmasked) and its namespace; plus the rollout-owned fields.
-type Expected = (HashMap<Id, (Arc<Value>, String)>, Managed);
+/// Per object: the desired object (unmasked, as compact JSON) and its namespace; plus the
+/// rollout-owned fields. Kept as text because it is held between passes for every object a source
+/// applies, and a parsed object costs many times its text; an event parses the one it concerns.
+type Expected = (HashMap<Id, (Box<str>, String)>, Managed);
 
 #[derive(Default)]
 struct Shared {
-    /// Shared, and without managedFields (never compared, and half the bytes): passes read
-    /// thousands of them.
-    objects: RwLock<BTreeMap<Id, Arc<Value>>>,
+    /// As compact JSON text without managedFields (never compared, and often half the bytes): held
+    /// for every object a source applies, where a parsed object costs many times its text. A pass
+    /// parses what it compares; a watch event is judged on the object it brought.
+    objects: RwLock<BTreeMap<Id, Arc<str>>>,
     /// resourceVersions this process wrote itself; their watch events are not drift.
     own_writes: Mutex<HashSet<String>>,
     /// What the last pass wanted of each object (unmasked, with its namespace) and which fields the
@@ -45,7 +48,10 @@ impl Shared {
             return true;
         };
         let Some(live) = live else { return true };
-        let (masked, _) = expected.1.mask(ns, desired, Some(live));
+        let Ok(desired) = serde_json::from_str::<Value>(desired) else {
+            return true;
+        };
+        let (masked, _) = expected.1.mask(ns, &desired, Some(live));
         !is_subset(&masked, live)
     }
 
@@ -64,13 +70,13 @@ pub struct LiveCache {
     watching: Mutex<HashMap<(String, String), watch::Receiver<bool>>>,
 }
 
-fn id_of(group: &str, kind: &str, obj: &Value) -> Option<Id> {
-    let name = obj.pointer("/metadata/name")?.as_str()?.to_string();
-    let ns = obj
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    Some((group.to_string(), kind.to_string(), ns, name))
+fn id_of(group: &str, kind: &str, meta: &kube::core::ObjectMeta) -> Option<Id> {
+    Some((
+        group.to_string(),
+        kind.to_string(),
+        meta.namespace.clone(),
+        meta.name.clone()?,
+    ))
 }
 
 impl LiveCache {
@@ -116,7 +122,7 @@ impl LiveCache {
         let kname = kind.resource.kind.clone();
         tokio::spawn(async move {
             let mut stream = watcher(api, cfg).boxed();
-            let mut fresh: BTreeMap<Id, Arc<Value>> = BTreeMap::new();
+            let mut fresh: BTreeMap<Id, Arc<str>> = BTreeMap::new();
             while let Some(ev) = stream.next().await {
                 let ev = match ev {
                     Ok(ev) => ev,
@@ -128,11 +134,11 @@ impl LiveCache {
                 };
                 match ev {
                     watcher::Event::Init => fresh.clear(),
-                    watcher::Event::InitApply(o) => {
-                        if let Ok(v) = serde_json::to_value(&o)
-                            && let Some(id) = id_of(&group, &kname, &v)
+                    watcher::Event::InitApply(mut o) => {
+                        if let Some(id) = id_of(&group, &kname, &o.metadata)
+                            && let Some(text) = slim(&mut o)
                         {
-                            fresh.insert(id, slim(v));
+                            fresh.insert(id, text);
                         }
                     }
                     watcher::Event::InitDone => {
@@ -144,35 +150,42 @@ impl LiveCache {
                         shared.mark_dirty(&drift);
                     }
                     ev @ (watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
-                        let (o, deleted) = match ev {
+                        let (mut o, deleted) = match ev {
                             watcher::Event::Delete(o) => (o, true),
                             watcher::Event::Apply(o) => (o, false),
                             _ => continue,
                         };
                         let is_delete = deleted || o.metadata.deletion_timestamp.is_some();
                         let rv = o.metadata.resource_version.clone().unwrap_or_default();
-                        let Ok(v) = serde_json::to_value(&o) else {
-                            continue;
-                        };
-                        let Some(id) = id_of(&group, &kname, &v) else {
+                        let Some(id) = id_of(&group, &kname, &o.metadata) else {
                             continue;
                         };
                         {
+                            let text = if is_delete { None } else { slim(&mut o) };
                             let mut objs =
                                 shared.objects.write().unwrap_or_else(|p| p.into_inner());
-                            if is_delete {
-                                objs.remove(&id);
-                            } else {
-                                objs.insert(id.clone(), slim(v.clone()));
-                            }
+                            match text {
+                                Some(t) => objs.insert(id.clone(), t),
+                                None => objs.remove(&id),
+                            };
                         }
                         let ours = shared
                             .own_writes
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .remove(&rv);
-                        let live = (!is_delete).then_some(&v);
-                        if !ours && shared.drifted(&id, live) {
+                        if ours {
+                            continue;
+                        }
+                        let live = if is_delete {
+                            None
+                        } else {
+                            match serde_json::to_value(&o) {
+                                Ok(v) => Some(v),
+                                Err(_) => continue,
+                            }
+                        };
+                        if shared.drifted(&id, live.as_ref()) {
                             shared.mark_dirty(&drift);
                         }
                     }
@@ -205,7 +218,7 @@ impl LiveCache {
                 (
                     d.obj_ref.id(),
                     (
-                        d.object.clone(),
+                        d.object.to_string().into_boxed_str(),
                         d.obj_ref.namespace.clone().unwrap_or_default(),
                     ),
                 )
@@ -225,45 +238,38 @@ impl LiveCache {
             .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// The live object, parsed (for a pass, which keeps only those it is about to change). Text this
+    /// cache wrote itself always parses; were it ever not to, the object counts as absent and the
+    /// pass applies it, which is safe.
     pub fn get(&self, id: &Id) -> Option<Arc<Value>> {
-        self.shared
+        let text = self
+            .shared
             .objects
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(id)
-            .cloned()
+            .cloned()?;
+        serde_json::from_str(&text).ok().map(Arc::new)
     }
 
-    /// Every live object with these ids (shared, not copied).
-    pub fn snapshot(&self, ids: impl IntoIterator<Item = Id>) -> BTreeMap<Id, Arc<Value>> {
-        let objs = self
-            .shared
-            .objects
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
-        ids.into_iter()
-            .filter_map(|id| objs.get(&id).map(|v| (id, v.clone())))
-            .collect()
-    }
-
-    /// Replaces one cached object after a direct read (the watch will confirm it).
-    pub fn put(&self, id: Id, value: Option<Value>) {
+    /// Replaces one cached object after a write's response (the watch will confirm it).
+    pub fn put(&self, id: Id, object: Option<DynamicObject>) {
+        let text = object.and_then(|mut o| slim(&mut o));
         let mut objs = self
             .shared
             .objects
             .write()
             .unwrap_or_else(|p| p.into_inner());
-        match value {
-            Some(v) => objs.insert(id, slim(v)),
+        match text {
+            Some(t) => objs.insert(id, t),
             None => objs.remove(&id),
         };
     }
 }
 
-/// Drops managedFields: sync never compares them, and they are often half an object's size.
-fn slim(mut v: Value) -> Arc<Value> {
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
-    }
-    Arc::new(v)
+/// The object as stored: compact JSON without managedFields, which sync never compares and which
+/// are often half an object's size.
+fn slim(o: &mut DynamicObject) -> Option<Arc<str>> {
+    o.metadata.managed_fields = None;
+    serde_json::to_string(o).ok().map(Arc::from)
 }

@@ -1,12 +1,15 @@
 //! The pure half of a sync pass: from desired objects, the live objects and the inventory to the list
 //! of writes, prunes and ignored fields. Nothing here talks to a server.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::live::Id;
 use super::normalize::is_subset;
 use super::order;
 use super::ownership::{Ignored, Managed};
@@ -80,9 +83,10 @@ pub struct Desired {
 pub struct ApplyOp {
     pub obj_ref: ObjRef,
     pub origin: String,
-    pub body: Value,
-    /// The live object the plan was made against (`None`: it does not exist yet).
-    pub live: Option<Value>,
+    pub body: Arc<Value>,
+    /// The live object the plan was made against (`None`: it does not exist yet), shared with the
+    /// live cache: a commit touching every Rollout must not copy each of them.
+    pub live: Option<Arc<Value>>,
 }
 
 impl ApplyOp {
@@ -124,11 +128,12 @@ pub fn stamp(object: Value, source: &str, git_hash: &str) -> Value {
     out
 }
 
-/// Decides what a sync pass does. `live` holds the current objects by identity (absent = not there);
-/// `inventory` what this source applied before.
+/// Decides what a sync pass does. `live` looks up the current object by identity (absent = not
+/// there): a lookup rather than a map, so a pass holds only the live objects it is about to change,
+/// not every object at once; `inventory` is what this source applied before.
 pub fn plan(
     desired: &[Desired],
-    live: &BTreeMap<(String, String, Option<String>, String), impl std::borrow::Borrow<Value>>,
+    live: impl Fn(&Id) -> Option<Arc<Value>>,
     inventory: &BTreeSet<ObjRef>,
     managed: &Managed,
 ) -> Plan {
@@ -152,20 +157,26 @@ pub fn plan(
     });
     for d in sorted {
         wanted.insert(d.obj_ref.id());
-        let live_obj = live.get(&d.obj_ref.id()).map(|v| v.borrow());
+        let live_obj = live(&d.obj_ref.id());
         let ns = d.obj_ref.namespace.clone().unwrap_or_default();
-        let (body, ignored) = managed.mask(&ns, &d.object, live_obj);
+        let (body, ignored) = managed.mask(&ns, &d.object, live_obj.as_deref());
         p.ignored
             .extend(ignored.into_iter().map(|i| (d.obj_ref.clone(), i)));
-        match live_obj {
-            Some(l) if is_subset(&body, l) => p.unchanged.push(d.obj_ref.clone()),
-            other => p.apply.push(ApplyOp {
-                obj_ref: d.obj_ref.clone(),
-                origin: d.origin.clone(),
-                body: body.into_owned(),
-                live: other.cloned(),
-            }),
+        if live_obj.as_deref().is_some_and(|l| is_subset(&body, l)) {
+            p.unchanged.push(d.obj_ref.clone());
+            continue;
         }
+        // Unmasked, the body is the desired object itself: shared, not copied.
+        let body = match body {
+            Cow::Borrowed(_) => d.object.clone(),
+            Cow::Owned(v) => Arc::new(v),
+        };
+        p.apply.push(ApplyOp {
+            obj_ref: d.obj_ref.clone(),
+            origin: d.origin.clone(),
+            body,
+            live: live_obj,
+        });
     }
     let mut gone: Vec<&ObjRef> = inventory
         .iter()
@@ -180,7 +191,7 @@ pub fn plan(
         ))
     });
     for r in gone {
-        match live.get(&r.id()).map(|v| v.borrow()) {
+        match live(&r.id()).as_deref() {
             None => {}
             Some(l)
                 if l.pointer(&format!(
@@ -202,6 +213,7 @@ pub fn plan(
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
     fn r(kind: &str, name: &str) -> ObjRef {
         let av = match kind {
@@ -239,13 +251,22 @@ mod tests {
             .collect()
     }
 
+    fn arcs(live: BTreeMap<Id, Value>) -> impl Fn(&Id) -> Option<Arc<Value>> {
+        move |id| live.get(id).cloned().map(Arc::new)
+    }
+
     #[test]
     fn unchanged_objects_are_not_written() {
         let ds = vec![
             d("ConfigMap", "a", json!({})),
             d("Service", "s", json!({"ports": [{"port": 80}]})),
         ];
-        let p = plan(&ds, &live_of(&ds), &BTreeSet::new(), &Managed::default());
+        let p = plan(
+            &ds,
+            arcs(live_of(&ds)),
+            &BTreeSet::new(),
+            &Managed::default(),
+        );
         assert!(p.apply.is_empty());
         assert_eq!(p.unchanged.len(), 2);
     }
@@ -262,7 +283,7 @@ mod tests {
             r("Service", "s").id(),
             json!({"spec": {"ports": [{"port": 80}]}}),
         );
-        let p = plan(&ds, &live, &BTreeSet::new(), &Managed::default());
+        let p = plan(&ds, arcs(live), &BTreeSet::new(), &Managed::default());
         let kinds: Vec<&str> = p.apply.iter().map(|a| a.obj_ref.kind.as_str()).collect();
         assert_eq!(kinds, vec!["ConfigMap", "Service"]);
         assert!(!p.apply[0].exists() && p.apply[1].exists());
@@ -274,7 +295,7 @@ mod tests {
         let after = d("ConfigMap", "c", json!({"a": 1}));
         let p = plan(
             &[after],
-            &live_of(&[before]),
+            arcs(live_of(&[before])),
             &BTreeSet::new(),
             &Managed::default(),
         );
@@ -311,7 +332,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let p = plan(&ds, &live, &inventory, &Managed::default());
+        let p = plan(&ds, arcs(live), &inventory, &Managed::default());
         let pruned: Vec<String> = p.prune.iter().map(|r| r.name.clone()).collect();
         assert_eq!(
             pruned,
@@ -339,7 +360,7 @@ mod tests {
         let mut live_vs = (*vs.object).clone();
         live_vs["spec"] = vs_spec(90, 10);
         live.insert(vs.obj_ref.id(), live_vs);
-        let p = plan(&[ro, vs], &live, &BTreeSet::new(), &managed);
+        let p = plan(&[ro, vs], arcs(live), &BTreeSet::new(), &managed);
         assert!(
             p.apply.is_empty(),
             "weights moved by the rollout controller are not drift: {:?}",
