@@ -97,6 +97,18 @@ impl Daemon {
             webhook: webhook.as_ref().map(|(_, t)| t.clone()),
         };
         let running: Sources = Arc::new(OnceLock::new());
+        // Bound before the election starts, so the leader can write its real address on the Lease.
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        let addr = listener.local_addr()?;
+        let election = election.map(|mut e| {
+            e.advertise = e.advertise.or_else(|| advertised_url(addr));
+            e
+        });
+        let relay = election
+            .clone()
+            .map(|e| crate::leader::Relay::new(client.clone(), e));
         let mut tasks = vec![tokio::spawn(crate::allocator::trim_periodically(
             shutdown_rx.clone(),
         ))];
@@ -133,14 +145,19 @@ impl Daemon {
             )),
         });
         if let Some((secret, trigger)) = webhook {
+            let acting = running.clone();
+            let standby = relay.map(|relay| crate::source::webhook::Standby {
+                acting: Arc::new(move || acting.get().is_some()),
+                relay,
+            });
             app = app.merge(crate::source::webhook::router(
-                crate::source::webhook::WebhookState { secret, trigger },
+                crate::source::webhook::WebhookState {
+                    secret,
+                    trigger,
+                    standby,
+                },
             ));
         }
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("binding {listen}"))?;
-        let addr = listener.local_addr()?;
         tracing::info!(%addr, "serving probes, metrics, the API and the dashboard");
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -172,6 +189,24 @@ impl Daemon {
         drain(self.tasks).await;
         self.server.abort();
     }
+}
+
+/// Where the other replicas can reach this one, when not given: `$POD_IP` (the downward API) with
+/// the bound port, else the bound address itself unless it is a wildcard.
+fn advertised_url(bound: std::net::SocketAddr) -> Option<String> {
+    let pod_ip = std::env::var("POD_IP").ok();
+    advertised_from(bound, pod_ip.as_deref())
+}
+
+fn advertised_from(bound: std::net::SocketAddr, pod_ip: Option<&str>) -> Option<String> {
+    let port = bound.port();
+    if let Some(ip) = pod_ip.map(str::trim).filter(|ip| !ip.is_empty()) {
+        return Some(match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) => format!("http://[{v6}]:{port}"),
+            _ => format!("http://{ip}:{port}"),
+        });
+    }
+    (!bound.ip().is_unspecified()).then(|| format!("http://{bound}"))
 }
 
 impl Acting {
@@ -275,6 +310,39 @@ async fn drain(tasks: Vec<JoinHandle<()>>) {
             .is_err()
         {
             tracing::warn!("a task did not stop within 30s");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advertised_from;
+
+    #[test]
+    fn the_advertised_address_prefers_the_pod_ip_and_never_a_wildcard() {
+        let cases = [
+            (
+                "0.0.0.0:9464",
+                Some("10.1.2.3"),
+                Some("http://10.1.2.3:9464"),
+            ),
+            (
+                "0.0.0.0:9464",
+                Some(" fd00::5 "),
+                Some("http://[fd00::5]:9464"),
+            ),
+            ("127.0.0.1:4000", Some(""), Some("http://127.0.0.1:4000")),
+            ("127.0.0.1:4000", None, Some("http://127.0.0.1:4000")),
+            ("0.0.0.0:9464", None, None),
+            ("[::]:9464", None, None),
+        ];
+        for (bound, pod_ip, want) in cases {
+            let bound = bound.parse().expect("address");
+            assert_eq!(
+                advertised_from(bound, pod_ip).as_deref(),
+                want,
+                "{bound} {pod_ip:?}"
+            );
         }
     }
 }

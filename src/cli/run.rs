@@ -86,6 +86,11 @@ pub struct LeaderArgs {
     /// Pause between renewals (leader) and between tries (standby).
     #[arg(long, env = "GITCANARY_RETRY_PERIOD", value_parser = humantime::parse_duration, default_value = "2s")]
     pub retry_period: Duration,
+    /// URL at which the other replicas reach this one's HTTP server; the leader writes it on the
+    /// Lease and a standby passes webhooks on to it (default: http://$POD_IP:PORT, or the listen
+    /// address unless it is a wildcard).
+    #[arg(long, env = "GITCANARY_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
 }
 
 impl LeaderArgs {
@@ -99,6 +104,7 @@ impl LeaderArgs {
             lease_duration,
             renew_deadline,
             retry_period,
+            advertise_url,
         } = self;
         leader_elect.then(|| ElectionConfig {
             namespace: leader_election_namespace
@@ -112,6 +118,7 @@ impl LeaderArgs {
                 renew_deadline,
                 retry_period,
             },
+            advertise: advertise_url.filter(|u| !u.trim().is_empty()),
         })
     }
 }

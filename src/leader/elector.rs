@@ -164,6 +164,7 @@ impl Elector {
         }
         lease.spec = Some(record::released(&spec, Timestamp::now()));
         lease.metadata.managed_fields = None;
+        record::advertise(&mut lease.metadata, None);
         self.api
             .replace(&self.config.name, &PostParams::default(), &lease)
             .await
@@ -220,9 +221,10 @@ impl Elector {
             }
         };
         let pp = PostParams::default();
+        let advertise = self.config.advertise.as_deref();
         let written = match live {
             None => {
-                let lease = Lease {
+                let mut lease = Lease {
                     metadata: ObjectMeta {
                         name: Some(self.config.name.clone()),
                         namespace: Some(self.config.namespace.clone()),
@@ -230,11 +232,13 @@ impl Elector {
                     },
                     spec: Some(spec),
                 };
+                record::advertise(&mut lease.metadata, advertise);
                 self.api.create(&pp, &lease).await
             }
             Some(mut lease) => {
                 lease.spec = Some(spec);
                 lease.metadata.managed_fields = None;
+                record::advertise(&mut lease.metadata, advertise);
                 self.api.replace(&self.config.name, &pp, &lease).await
             }
         };

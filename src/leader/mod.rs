@@ -13,12 +13,14 @@ mod decide;
 mod elector;
 mod metrics;
 pub mod record;
+pub mod relay;
 
 use std::time::Duration;
 
 pub use decide::{Decision, Observed, decide};
 pub use elector::Elector;
 pub use metrics::LeaderMetrics;
+pub use relay::Relay;
 
 /// The three intervals of the election. Invariant (checked by [`Timing::check`]):
 /// `lease_duration > renew_deadline > retry_period > 0`.
@@ -81,6 +83,9 @@ pub struct ElectionConfig {
     /// This replica's `holderIdentity`: unique among the candidates.
     pub identity: String,
     pub timing: Timing,
+    /// Where other replicas reach this one's HTTP server (`http://POD_IP:PORT`), written on the
+    /// Lease while leading; `None`: not advertised, and webhooks reaching a standby are refused.
+    pub advertise: Option<String>,
 }
 
 impl ElectionConfig {

@@ -1,10 +1,45 @@
-//! The Lease specs a candidate writes: taking a Lease, renewing it, handing it over.
+//! The Lease specs a candidate writes: taking a Lease, renewing it, handing it over; and where the
+//! leader says it can be reached.
 
 use std::time::Duration;
 
-use k8s_openapi::api::coordination::v1::LeaseSpec;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use k8s_openapi::jiff::Timestamp;
+
+/// The leader's HTTP address, written by the leader on its Lease so that a standby can pass a
+/// webhook on to it (behind one Service, the Git host reaches either replica).
+pub const LEADER_URL_ANNOTATION: &str = "gitcanary.dev/leader-url";
+
+/// Sets (or, without an address, removes) the leader's address on the Lease it writes.
+pub fn advertise(meta: &mut ObjectMeta, url: Option<&str>) {
+    match url {
+        Some(url) => {
+            meta.annotations
+                .get_or_insert_with(Default::default)
+                .insert(LEADER_URL_ANNOTATION.into(), url.to_string());
+        }
+        None => {
+            if let Some(a) = meta.annotations.as_mut() {
+                a.remove(LEADER_URL_ANNOTATION);
+            }
+        }
+    }
+}
+
+/// The current leader's identity and advertised address; `None` while nobody holds the Lease or
+/// the holder has not said where it listens.
+pub fn leader_url(lease: &Lease) -> Option<(String, String)> {
+    let holder = lease.spec.as_ref()?.holder_identity.clone()?;
+    let url = lease
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(LEADER_URL_ANNOTATION)?
+        .trim()
+        .to_string();
+    (!holder.is_empty() && !url.is_empty()).then_some((holder, url))
+}
 
 /// The Lease's whole seconds, rounded up so that the others never wait less than we promised.
 pub fn duration_seconds(d: Duration) -> i32 {

@@ -310,3 +310,31 @@ fn timing_must_nest() {
         assert!(bad.check().is_err(), "{name}");
     }
 }
+
+#[test]
+fn the_leader_address_is_read_only_from_a_held_lease_and_removed_on_release() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    let mut lease = Lease {
+        spec: Some(LeaseSpec {
+            holder_identity: Some(ME.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(record::leader_url(&lease), None, "not advertised");
+    record::advertise(&mut lease.metadata, Some("http://10.0.0.7:9464"));
+    assert_eq!(
+        record::leader_url(&lease),
+        Some((ME.to_string(), "http://10.0.0.7:9464".to_string()))
+    );
+    let mut released = lease.clone();
+    released.spec = Some(LeaseSpec::default());
+    assert_eq!(record::leader_url(&released), None, "nobody holds it");
+    record::advertise(&mut lease.metadata, None);
+    assert_eq!(record::leader_url(&lease), None);
+    assert_eq!(
+        lease.metadata.annotations.map(|a| a.len()),
+        Some(0),
+        "only our annotation is touched"
+    );
+}

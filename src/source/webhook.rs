@@ -2,12 +2,14 @@
 //!
 //! A request must prove it knows the shared secret, GitHub-style (`X-Hub-Signature-256: sha256=<hex
 //! HMAC-SHA256 of the body>`) or GitLab-style (`X-Gitlab-Token: <secret>`). Anything else is answered
-//! 401 and changes nothing. The payload is never trusted beyond that: it only triggers a fetch.
+//! 401 and changes nothing. The payload is never trusted beyond that: it only triggers a fetch. A
+//! replica standing by for the leader Lease passes an authorized request on to the leader.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -79,6 +81,14 @@ pub fn authorize(secret: &Secret, headers: &HeaderMap, body: &[u8]) -> Option<Pr
 pub struct WebhookState {
     pub secret: Secret,
     pub trigger: Trigger,
+    /// With leader election: whether this replica acts now, and how to reach the leader if not.
+    pub standby: Option<Standby>,
+}
+
+#[derive(Clone)]
+pub struct Standby {
+    pub acting: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
+    pub relay: crate::leader::Relay,
 }
 
 /// A router serving [`PATH`], for the daemon's web server to `merge`.
@@ -89,18 +99,26 @@ pub fn router(state: WebhookState) -> Router {
         .with_state(state)
 }
 
-async fn handle(State(state): State<WebhookState>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    match authorize(&state.secret, &headers, &body) {
-        Some(proof) => {
-            info!(?proof, "webhook accepted; fetching now");
-            state.trigger.fire();
-            StatusCode::ACCEPTED
-        }
-        None => {
-            warn!("webhook refused: missing or wrong signature/token");
-            StatusCode::UNAUTHORIZED
-        }
+async fn handle(State(state): State<WebhookState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(proof) = authorize(&state.secret, &headers, &body) else {
+        warn!("webhook refused: missing or wrong signature/token");
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if let Some(standby) = state.standby.as_ref().filter(|s| !(s.acting)()) {
+        return match standby.relay.forward(PATH, &headers, body).await {
+            Ok(status) => {
+                info!(?proof, %status, "webhook accepted; passed on to the leader");
+                status.into_response()
+            }
+            Err(e) => {
+                warn!(error = %e, "webhook accepted but not passed on");
+                (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+            }
+        };
     }
+    info!(?proof, "webhook accepted; fetching now");
+    state.trigger.fire();
+    StatusCode::ACCEPTED.into_response()
 }
 
 #[cfg(test)]

@@ -36,7 +36,12 @@ impl Replica {
             .args(["--kubeconfig", &c.kubeconfig.display().to_string()])
             .args(["-n", "default", "run", "--name", "demo"])
             .args(["--repo", &repo.display().to_string(), "--path", "deploy"])
-            .args(["--interval", "1s", "--listen", "127.0.0.1:0"])
+            .args(if timing.contains(&"--interval") {
+                &[][..]
+            } else {
+                &["--interval", "1s"][..]
+            })
+            .args(["--listen", "127.0.0.1:0"])
             .arg("--cache-dir")
             .arg(dir.join(format!("cache-{identity}")))
             .arg("--leader-elect")
@@ -386,5 +391,75 @@ async fn a_leader_that_cannot_renew_within_the_deadline_stops_and_exits_with_an_
             "stopped leading: could not renew Lease default/gitcanary within the renew deadline of 2s"
         ),
         "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_reaching_the_standby_is_passed_on_to_the_leader() {
+    use crate::source_webhook::{github_signature, post};
+    const SECRET: &str = "hook-secret";
+    let c = with_crds().await;
+    let repo = walkthrough_repo();
+    let dir = tempfile::tempdir().expect("dir");
+    // Polling once an hour and no file watching: only a webhook makes the leader fetch.
+    let args: Vec<&str> = FAST
+        .iter()
+        .copied()
+        .chain(["--interval", "1h", "--no-watch", "--webhook-secret", SECRET])
+        .collect();
+    let (leader, standby) = two_replicas(&c, repo.path(), dir.path(), &args).await;
+    wait_status(&c, "blue Healthy", 30, |s| s["phase"] == "Healthy").await;
+    let out = c
+        .kubectl(&["get", "lease", "gitcanary", "-o", "json"])
+        .await;
+    let lease: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(
+        lease["metadata"]["annotations"]["gitcanary.dev/leader-url"],
+        leader.url.as_str(),
+        "the leader writes its address on the Lease: {lease}"
+    );
+
+    repo.write(
+        "deploy/rollout.yaml",
+        &rollout_manifest("argoproj/rollouts-demo:yellow"),
+    );
+    repo.commit("yellow");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        rollout_status(&c).await["phase"],
+        "Healthy",
+        "nothing fetched the commit before the webhook"
+    );
+    let addr = standby
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("standby address");
+    let body = r#"{"ref":"refs/heads/main"}"#;
+    assert_eq!(
+        post(
+            addr,
+            &[("X-Hub-Signature-256", github_signature("wrong", body))],
+            body
+        )
+        .await,
+        401,
+        "the standby checks the signature before passing anything on"
+    );
+    let good = [("X-Hub-Signature-256", github_signature(SECRET, body))];
+    assert_eq!(post(addr, &good, body).await, 202, "{}", standby.logs());
+    wait_status(&c, "the leader fetched and started the canary", 10, |s| {
+        s["phase"] == "Paused" && s["currentStepIndex"] == 1
+    })
+    .await;
+    assert!(
+        standby.logs().contains("passed on to the leader"),
+        "{}",
+        standby.logs()
+    );
+    assert!(
+        !standby.synced_any().await,
+        "the standby itself synced:\n{}",
+        standby.logs()
     );
 }

@@ -16,7 +16,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const SECRET: &str = "webhook-secret";
 
 /// Sends a POST with raw HTTP/1.1 and returns the status code.
-async fn post(addr: std::net::SocketAddr, headers: &[(&str, String)], body: &str) -> u16 {
+pub(crate) async fn post(
+    addr: std::net::SocketAddr,
+    headers: &[(&str, String)],
+    body: &str,
+) -> u16 {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut request = format!(
         "POST /hooks/git HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -37,7 +41,7 @@ async fn post(addr: std::net::SocketAddr, headers: &[(&str, String)], body: &str
         .unwrap_or(0)
 }
 
-fn github_signature(secret: &str, body: &str) -> String {
+pub(crate) fn github_signature(secret: &str, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
@@ -72,6 +76,7 @@ async fn only_authenticated_hooks_trigger_a_fetch() {
     let app = router(WebhookState {
         secret: Secret::new(SECRET),
         trigger: handle.trigger.clone(),
+        standby: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
