@@ -5,7 +5,7 @@
 //! the lock is held only for the map update; a lost race is retried by the caller (patches) or reported as
 //! 409 (updates that carried a resourceVersion), which is what the real server does.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
@@ -95,6 +95,26 @@ pub struct State {
     log_capacity: usize,
     /// Oldest resourceVersion a watch may resume from; older ones get 410 Gone.
     compacted_rv: u64,
+    /// The garbage collector's graph, as kube-controller-manager keeps one: owner uid → the objects
+    /// naming it, and uid → object. Scanning every stored object per deletion instead made each
+    /// Pod deletion cost O(objects) once thousands of Events were stored.
+    dependents: HashMap<String, BTreeSet<(GroupResource, ObjKey)>>,
+    by_uid: HashMap<String, (GroupResource, ObjKey)>,
+}
+
+/// The uid and owner uids of an object.
+fn identity(obj: &Value) -> (Option<&str>, Vec<&str>) {
+    let uid = obj.pointer("/metadata/uid").and_then(Value::as_str);
+    let owners = obj
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|refs| {
+            refs.iter()
+                .filter_map(|r| r.get("uid").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    (uid, owners)
 }
 
 pub struct Store {
@@ -113,6 +133,8 @@ impl Store {
                 log: VecDeque::new(),
                 log_capacity: log_capacity.max(1),
                 compacted_rv: 1,
+                dependents: HashMap::new(),
+                by_uid: HashMap::new(),
             }),
             events,
         }
@@ -160,6 +182,12 @@ impl Store {
         }
         st.rv += 1;
         let rv = st.rv;
+        if let Some(p) = &prev {
+            st.unindex(gr, key, p);
+        }
+        if let Some(n) = &new {
+            st.index(gr, key, n);
+        }
         let (kind, object) = match new {
             Some(mut obj) => {
                 set_rv(&mut obj, rv);
@@ -254,6 +282,51 @@ impl State {
 
     pub fn count(&self) -> usize {
         self.objects.values().map(BTreeMap::len).sum()
+    }
+
+    /// Every stored object that names `uid` among its owners.
+    pub fn dependents_of(&self, uid: &str) -> Vec<(GroupResource, ObjKey, Arc<Value>)> {
+        self.dependents
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|(gr, key)| Some((gr.clone(), key.clone(), self.get(gr, key)?)))
+            .collect()
+    }
+
+    /// The stored object with this uid.
+    pub fn by_uid(&self, uid: &str) -> Option<(GroupResource, ObjKey, Arc<Value>)> {
+        let (gr, key) = self.by_uid.get(uid)?;
+        Some((gr.clone(), key.clone(), self.get(gr, key)?))
+    }
+
+    fn index(&mut self, gr: &GroupResource, key: &ObjKey, obj: &Value) {
+        let (uid, owners) = identity(obj);
+        if let Some(uid) = uid {
+            self.by_uid
+                .insert(uid.to_string(), (gr.clone(), key.clone()));
+        }
+        for owner in owners {
+            self.dependents
+                .entry(owner.to_string())
+                .or_default()
+                .insert((gr.clone(), key.clone()));
+        }
+    }
+
+    fn unindex(&mut self, gr: &GroupResource, key: &ObjKey, obj: &Value) {
+        let (uid, owners) = identity(obj);
+        if let Some(uid) = uid {
+            self.by_uid.remove(uid);
+        }
+        for owner in owners {
+            if let Some(set) = self.dependents.get_mut(owner) {
+                set.remove(&(gr.clone(), key.clone()));
+                if set.is_empty() {
+                    self.dependents.remove(owner);
+                }
+            }
+        }
     }
 }
 
@@ -368,5 +441,54 @@ mod tests {
             .collect();
         assert_eq!(names, vec!["1", "3"]);
         assert_eq!(st.list(&gr(), None).len(), 4);
+    }
+
+    #[test]
+    fn the_owner_index_follows_every_write_and_delete() {
+        let store = Store::new(Registry::with_builtins(), 100);
+        let obj = |name: &str, uid: &str, owners: &[&str]| {
+            let refs: Vec<Value> = owners.iter().map(|o| json!({"uid": o})).collect();
+            Some(json!({"metadata": {"name": name, "uid": uid, "ownerReferences": refs}}))
+        };
+        let names = |v: Vec<(GroupResource, ObjKey, Arc<Value>)>| -> Vec<String> {
+            v.into_iter().map(|(_, k, _)| k.1).collect()
+        };
+        store
+            .commit(&gr(), &key("owner"), None, true, obj("owner", "u-o", &[]))
+            .unwrap();
+        store
+            .commit(&gr(), &key("a"), None, true, obj("a", "u-a", &["u-o"]))
+            .unwrap();
+        store
+            .commit(
+                &gr(),
+                &key("b"),
+                None,
+                true,
+                obj("b", "u-b", &["u-o", "u-a"]),
+            )
+            .unwrap();
+        let st = store.lock();
+        assert_eq!(names(st.dependents_of("u-o")), vec!["a", "b"]);
+        assert_eq!(names(st.dependents_of("u-a")), vec!["b"]);
+        assert_eq!(st.by_uid("u-a").map(|(_, k, _)| k.1), Some("a".into()));
+        drop(st);
+        // b drops one owner; a goes away.
+        store
+            .commit(&gr(), &key("b"), None, false, obj("b", "u-b", &["u-a"]))
+            .unwrap();
+        store.commit(&gr(), &key("a"), None, false, None).unwrap();
+        let st = store.lock();
+        assert!(st.dependents_of("u-o").is_empty());
+        assert_eq!(
+            names(st.dependents_of("u-a")),
+            vec!["b"],
+            "dangling until the GC acts"
+        );
+        assert!(st.by_uid("u-a").is_none());
+        assert!(
+            !st.dependents.contains_key("u-o"),
+            "empty entries are dropped"
+        );
     }
 }

@@ -54,16 +54,7 @@ fn dependents(cluster: &Cluster, uid: &str) -> Vec<(GroupResource, ObjKey, Arc<V
     if uid.is_empty() {
         return vec![];
     }
-    let st = cluster.store.lock();
-    let mut out = vec![];
-    for gr in st.all_resources() {
-        for (key, obj) in st.list(&gr, None) {
-            if owner_uids(&obj).iter().any(|u| u == uid) {
-                out.push((gr.clone(), key, obj));
-            }
-        }
-    }
-    out
+    cluster.store.lock().dependents_of(uid)
 }
 
 fn rt_for(cluster: &Cluster, gr: &GroupResource) -> Option<Arc<crate::resources::ResourceType>> {
@@ -115,15 +106,7 @@ fn finish_foreground(cluster: &Cluster, owner_uid: &str) {
     if !dependents(cluster, owner_uid).is_empty() {
         return;
     }
-    let found = {
-        let st = cluster.store.lock();
-        st.all_resources().into_iter().find_map(|gr| {
-            st.list(&gr, None)
-                .into_iter()
-                .find(|(_, o)| str_at(o, "/metadata/uid") == Some(owner_uid))
-                .map(|(k, o)| (gr.clone(), k, o))
-        })
-    };
+    let found = cluster.store.lock().by_uid(owner_uid);
     if let Some((gr, (ns, _), obj)) = found
         && obj.pointer("/metadata/deletionTimestamp").is_some()
         && finalizers(&obj).iter().any(|f| f == "foregroundDeletion")
