@@ -180,7 +180,8 @@ async fn reconcile(
     let rv = exec.run(&rollout, &decision.actions).await?;
     prune_history(exec, &rollout, caches, &decision.status).await;
     let live = rollout.status.clone().unwrap_or_default();
-    if crate::rollout::status_changed(&live, &decision.status) {
+    let wrote_status = crate::rollout::status_changed(&live, &decision.status);
+    if wrote_status {
         let new = write_status(&exec.client, &rollout, rv, &decision.status).await?;
         lock_written(written).0.insert(
             key.clone(),
@@ -190,6 +191,12 @@ async fn reconcile(
                 status: new.status,
             },
         );
+    }
+    // A new status (a pause ended, a step completed) often enables the next action at once, such
+    // as the next step's weight: decide again now, on the status just written, instead of waiting
+    // for the watch to bring it back.
+    if wrote_status {
+        return Ok(Some(Duration::ZERO));
     }
     // Decisions work in whole seconds (as the API stores times); requeue relative to the precise
     // now, or a pause would end up to a second late.
