@@ -223,12 +223,9 @@ impl Syncer {
                     let namespaced = k.namespaced;
                     (Some(k), namespaced)
                 }
-                Err(e) => {
-                    if let Some(ns) =
-                        crd_scopes.get(&(m.key.group().to_string(), m.key.kind.clone()))
-                    {
-                        (None, *ns)
-                    } else {
+                Err(e) => match crd_scopes.get(&(m.key.group().to_string(), m.key.kind.clone())) {
+                    Some(ns) => (None, *ns),
+                    None => {
                         let server = self
                             .clusters
                             .name_of(m.key.group())
@@ -243,7 +240,7 @@ impl Syncer {
                         });
                         continue;
                     }
-                }
+                },
             };
             match self.resolved(m, kind, namespaced) {
                 Ok(r) => out.push(r),
