@@ -27,18 +27,38 @@ pub fn advertise(meta: &mut ObjectMeta, url: Option<&str>) {
     }
 }
 
-/// The current leader's identity and advertised address; `None` while nobody holds the Lease or
-/// the holder has not said where it listens.
-pub fn leader_url(lease: &Lease) -> Option<(String, String)> {
-    let holder = lease.spec.as_ref()?.holder_identity.clone()?;
+/// Who leads, as a standby relaying a webhook needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leader {
+    /// Nobody holds the Lease (or there is none yet).
+    Nobody,
+    /// This replica: just elected, not acting yet.
+    Me,
+    /// Another replica, which has not said where it listens.
+    Unadvertised { holder: String },
+    /// Another replica, at this address.
+    At { holder: String, url: String },
+}
+
+/// Reads the Lease (`None`: there is none) as seen by the replica `me`.
+pub fn leader(lease: Option<&Lease>, me: &str) -> Leader {
+    let Some(holder) = lease
+        .and_then(|l| l.spec.as_ref()?.holder_identity.clone())
+        .filter(|h| !h.is_empty())
+    else {
+        return Leader::Nobody;
+    };
+    if holder == me {
+        return Leader::Me;
+    }
     let url = lease
-        .metadata
-        .annotations
-        .as_ref()?
-        .get(LEADER_URL_ANNOTATION)?
-        .trim()
-        .to_string();
-    (!holder.is_empty() && !url.is_empty()).then_some((holder, url))
+        .and_then(|l| l.metadata.annotations.as_ref()?.get(LEADER_URL_ANNOTATION))
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
+    match url {
+        Some(url) => Leader::At { holder, url },
+        None => Leader::Unadvertised { holder },
+    }
 }
 
 /// The Lease's whole seconds, rounded up so that the others never wait less than we promised.

@@ -92,19 +92,14 @@ impl Relay {
                 lease: lease.clone(),
                 source,
             })?;
-        let holder = live
-            .as_ref()
-            .and_then(|l| l.spec.as_ref()?.holder_identity.clone())
-            .filter(|h| !h.is_empty());
-        if holder.as_deref() == Some(self.config.identity.as_str()) {
+        let (holder, base) = match record::leader(live.as_ref(), &self.config.identity) {
             // Just elected, not acting yet: the sources' first poll fetches anyway.
-            return Ok(StatusCode::ACCEPTED);
-        }
-        let Some((holder, base)) = live.as_ref().and_then(record::leader_url) else {
-            return Err(match holder {
-                Some(holder) => RelayError::NotAdvertised { lease, holder },
-                None => RelayError::NoLeader { lease },
-            });
+            record::Leader::Me => return Ok(StatusCode::ACCEPTED),
+            record::Leader::Nobody => return Err(RelayError::NoLeader { lease }),
+            record::Leader::Unadvertised { holder } => {
+                return Err(RelayError::NotAdvertised { lease, holder });
+            }
+            record::Leader::At { holder, url } => (holder, url),
         };
         let url = format!("{}{path}", base.trim_end_matches('/'));
         let unreachable = |message: String| RelayError::Unreachable {

@@ -314,24 +314,45 @@ fn timing_must_nest() {
 #[test]
 fn the_leader_address_is_read_only_from_a_held_lease_and_removed_on_release() {
     use k8s_openapi::api::coordination::v1::Lease;
+    use record::Leader;
     let mut lease = Lease {
         spec: Some(LeaseSpec {
-            holder_identity: Some(ME.into()),
+            holder_identity: Some(OTHER.into()),
             ..Default::default()
         }),
         ..Default::default()
     };
-    assert_eq!(record::leader_url(&lease), None, "not advertised");
+    assert_eq!(record::leader(None, ME), Leader::Nobody, "no Lease yet");
+    assert_eq!(
+        record::leader(Some(&lease), ME),
+        Leader::Unadvertised {
+            holder: OTHER.into()
+        },
+        "not advertised"
+    );
     record::advertise(&mut lease.metadata, Some("http://10.0.0.7:9464"));
     assert_eq!(
-        record::leader_url(&lease),
-        Some((ME.to_string(), "http://10.0.0.7:9464".to_string()))
+        record::leader(Some(&lease), ME),
+        Leader::At {
+            holder: OTHER.into(),
+            url: "http://10.0.0.7:9464".into()
+        }
     );
+    assert_eq!(record::leader(Some(&lease), OTHER), Leader::Me);
     let mut released = lease.clone();
     released.spec = Some(LeaseSpec::default());
-    assert_eq!(record::leader_url(&released), None, "nobody holds it");
+    assert_eq!(
+        record::leader(Some(&released), ME),
+        Leader::Nobody,
+        "nobody holds it"
+    );
     record::advertise(&mut lease.metadata, None);
-    assert_eq!(record::leader_url(&lease), None);
+    assert_eq!(
+        record::leader(Some(&lease), ME),
+        Leader::Unadvertised {
+            holder: OTHER.into()
+        }
+    );
     assert_eq!(
         lease.metadata.annotations.map(|a| a.len()),
         Some(0),
